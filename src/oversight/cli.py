@@ -1,0 +1,25 @@
+"""The ``oversight`` command line: each domain contributes its commands here."""
+
+from __future__ import annotations
+
+import typer
+
+from .ingest.cli import ingest_command, quarantine_app
+
+app = typer.Typer(
+    name="oversight",
+    help="Big-data supervision of grassroots public power (基层公权力大数据监督).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+app.command("ingest")(ingest_command)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""The warehouse: contract tables and derived tables, read through Ibis.
+
+A URL picks the engine:
+
+- ``duckdb:///path/file.duckdb`` (default: ``$OVERSIGHT_HOME/warehouse.duckdb``)
+- ``postgresql://user@host:port/db``
+- ``pyspark://local`` / ``spark://…`` (rules issue)
+
+Reads go through :attr:`Warehouse.ibis` (an Ibis backend), so rules are written
+once.  Batch writes go through the engine's own connection inside one
+transaction (:meth:`Warehouse.transaction`), because Ibis has no transaction
+API and a batch must land whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import ibis
+import pyarrow as pa
+
+from ..contract.schema import META_COLUMNS, TABLES, Table
+from .. import config
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be reached or used; the message says why."""
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+#: platform tables the warehouse keeps beside the contract tables
+SYSTEM_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "_quarantine": (
+        ("batch", "VARCHAR"), ("kind", "VARCHAR"), ("table_name", "VARCHAR"), ("file", "VARCHAR"),
+        ("file_sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("line", "BIGINT"),
+        ("column_name", "VARCHAR"), ("reason", "VARCHAR"), ("raw", "VARCHAR"),
+        ("rejected_at", "TIMESTAMP"),
+    ),
+    "_batches": (
+        ("batch", "VARCHAR"), ("started_at", "TIMESTAMP"), ("finished_at", "TIMESTAMP"),
+        ("files", "VARCHAR"), ("counts", "VARCHAR"),
+    ),
+}
+
+
+@dataclass
+class Warehouse:
+    url: str
+    engine: str
+    _ibis: object | None = None
+
+    # ------------------------------------------------------------------ connect
+    @classmethod
+    def open(cls, url: str | None = None) -> "Warehouse":
+        url = url or config.settings().warehouse_url
+        scheme = urlparse(url).scheme.split("+")[0]
+        if scheme == "duckdb":
+            engine = "duckdb"
+        elif scheme in ("postgres", "postgresql"):
+            engine = "postgres"
+        elif scheme in ("pyspark", "spark"):
+            engine = "pyspark"
+        else:
+            raise WarehouseError(f"unknown warehouse engine in URL {url!r} (duckdb://, postgresql://, pyspark://)")
+        wh = cls(url=url, engine=engine)
+        wh._connect()
+        return wh
+
+    def _connect(self) -> None:
+        try:
+            if self.engine == "duckdb":
+                path = self.url.split("://", 1)[1]
+                path = path[1:] if path.startswith("/") and path[1:2] == "/" else path
+                path = path or ":memory:"
+                self._ibis = ibis.duckdb.connect(path)
+            elif self.engine == "postgres":
+                self._ibis = ibis.connect(self.url.replace("postgresql+psycopg://", "postgres://")
+                                          .replace("postgresql://", "postgres://"))
+            else:
+                from . import spark  # noqa: F401  (rules issue)
+
+                self._ibis = spark.connect(self.url)
+        except WarehouseError:
+            raise
+        except Exception as exc:  # the engine did not answer
+            raise WarehouseError(f"cannot open warehouse {self.url}: {exc}") from exc
+
+    @property
+    def ibis(self):  # noqa: ANN201 - an Ibis backend
+        return self._ibis
+
+    @property
+    def raw(self):  # noqa: ANN201 - the engine's DB-API connection
+        return self._ibis.con  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._ibis.disconnect()  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ SQL
+    def execute(self, sql: str, params: tuple | list | None = None) -> list[tuple]:
+        """Run one statement; ``?`` marks parameters on every engine."""
+        if self.engine == "duckdb":
+            cur = self.raw.execute(sql, params or [])
+            try:
+                return cur.fetchall()
+            except Exception:
+                return []
+        with self.raw.cursor() as cur:
+            cur.execute(sql.replace("?", "%s") if params else sql, params or None)
+            return cur.fetchall() if cur.description else []
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Warehouse"]:
+        """All writes inside land together or not at all."""
+        if self.engine == "duckdb":
+            self.raw.execute("BEGIN TRANSACTION")
+            try:
+                yield self
+            except BaseException:
+                self.raw.execute("ROLLBACK")
+                raise
+            else:
+                self.raw.execute("COMMIT")
+        elif self.engine == "postgres":
+            with self.raw.transaction():
+                yield self
+        else:
+            yield self
+
+    def tables(self) -> set[str]:
+        return set(self._ibis.list_tables())  # type: ignore[attr-defined]
+
+    def table(self, name: str):  # noqa: ANN201
+        return self._ibis.table(name)  # type: ignore[attr-defined]
+
+    def count(self, name: str) -> int:
+        return int(self.execute(f"SELECT count(*) FROM {_quote(name)}")[0][0])
+
+    # ------------------------------------------------------------------ schema
+    def sql_type(self, generic: str) -> str:
+        """The contract's SQL type names, in this engine's spelling."""
+        if self.engine == "postgres" and generic == "DOUBLE":
+            return "DOUBLE PRECISION"
+        return generic
+
+    def ensure_schema(self) -> None:
+        """Create every contract and system table that does not exist yet."""
+        existing = self.tables()
+        stmts = []
+        for t in TABLES.values():
+            if t.name not in existing:
+                cols = [f"{_quote(c.name)} {self.sql_type(c.sql_type)}" for c in t.columns]
+                cols += [f"{_quote(n)} {self.sql_type(ty)}" for n, ty in META_COLUMNS]
+                stmts.append(f"CREATE TABLE {_quote(t.name)} ({', '.join(cols)})")
+        for name, cols in SYSTEM_TABLES.items():
+            if name not in existing:
+                stmts.append(f"CREATE TABLE {_quote(name)} ({', '.join(f'{_quote(n)} {ty}' for n, ty in cols)})")
+        if stmts:
+            with self.transaction():
+                for s in stmts:
+                    self.execute(s)
+
+    # ------------------------------------------------------------------ writes
+    def _stage(self, name: str, data: pa.Table) -> str:
+        """Make ``data`` visible to SQL on this connection as ``name``; return its SQL name."""
+        if self.engine == "duckdb":
+            self.raw.register(name, data)
+            return _quote(name)
+        cols = ", ".join(f"{_quote(f.name)} {_pg_type(f.type)}" for f in data.schema)
+        self.execute(f"CREATE TEMP TABLE {_quote(name)} ({cols}) ON COMMIT DROP")
+        with self.raw.cursor() as cur:
+            with cur.copy(f"COPY {_quote(name)} ({', '.join(_quote(c) for c in data.column_names)}) FROM STDIN") as cp:
+                for row in data.to_pylist():
+                    cp.write_row(tuple(row.values()))
+        return _quote(name)
+
+    def _unstage(self, name: str) -> None:
+        if self.engine == "duckdb":
+            self.raw.unregister(name)
+
+    def upsert(self, table: Table, data: pa.Table) -> tuple[int, int, int]:
+        """Insert rows, replacing rows of the same key.  Returns (new, replaced, unchanged).
+
+        Rows identical to the stored version (ignoring where they came from) are
+        left alone, so re-loading a batch changes nothing.  Call inside
+        :meth:`transaction`.
+        """
+        if data.num_rows == 0:
+            return 0, 0, 0
+        stg = self._stage("_stage_" + table.name, data)
+        t = _quote(table.name)
+        content = [c.name for c in table.columns] + ["_attrs", "_issues", "_unresolved"]
+
+        def match(cols: list[str] | tuple[str, ...], left: str, right: str) -> str:
+            return " AND ".join(f"{left}.{_quote(c)} IS NOT DISTINCT FROM {right}.{_quote(c)}" for c in cols)
+
+        existing, unchanged = self.execute(
+            f"SELECT count(*), coalesce(sum(CASE WHEN {match(content, 's', 'w')} THEN 1 ELSE 0 END), 0) "
+            f"FROM {stg} s JOIN {t} w ON {match(table.key, 's', 'w')}")[0]
+        existing, unchanged = int(existing), int(unchanged)
+        if existing > unchanged:
+            self.execute(f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {stg} s WHERE {match(table.key, 's', t)} "
+                         f"AND NOT ({match(content, 's', t)}))")
+        cols = ", ".join(_quote(c) for c in data.column_names)
+        self.execute(f"INSERT INTO {t} ({cols}) SELECT {', '.join('s.' + _quote(c) for c in data.column_names)} "
+                     f"FROM {stg} s WHERE NOT EXISTS (SELECT 1 FROM {t} w WHERE {match(table.key, 's', 'w')})")
+        self._unstage("_stage_" + table.name)
+        return data.num_rows - existing, existing, unchanged
+
+    def append(self, name: str, data: pa.Table) -> None:
+        if data.num_rows == 0:
+            return
+        stg = self._stage("_append_" + name.strip("_"), data)
+        cols = ", ".join(_quote(c) for c in data.column_names)
+        self.execute(f"INSERT INTO {_quote(name)} ({cols}) SELECT {cols} FROM {stg}")
+        self._unstage("_append_" + name.strip("_"))
+
+
+def _pg_type(t: pa.DataType) -> str:
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMP"
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision},{t.scale})"
+    if pa.types.is_floating(t):
+        return "DOUBLE PRECISION"
+    if pa.types.is_integer(t):
+        return "BIGINT"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    return "VARCHAR"
+
+
+def open_warehouse(url: str | None = None) -> Warehouse:
+    wh = Warehouse.open(url)
+    wh.ensure_schema()
+    return wh
