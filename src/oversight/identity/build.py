@@ -1,0 +1,149 @@
+"""Recompute every derived identity table from what is loaded.
+
+``build(wh)`` is called after every load and before every scan.  Intermediate
+results (chains, cycles, the relatives) are kept as temporary tables; the
+derived tables are then replaced together inside one transaction, so a reader
+sees either the previous version or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import ibis
+import pyarrow as pa
+
+from .. import config
+from . import companies, insiders, kin, resolve
+from .schema import DERIVED, ensure_derived
+
+Progress = Callable[[str, int, int], None]
+
+DQ_SCHEMA = pa.schema([("kind", pa.string()), ("table_name", pa.string()),
+                       ("record_key", pa.string()), ("detail", pa.string())])
+
+
+@dataclass
+class BuildReport:
+    counts: dict[str, int] = field(default_factory=dict)        # rows per derived table
+    resolution: dict[str, int] = field(default_factory=dict)    # person_of_record rows per status
+    methods: dict[str, int] = field(default_factory=dict)       # resolved rows per method
+    findings: dict[str, int] = field(default_factory=dict)      # dq_findings per kind
+    seconds: float = 0.0
+    min_confidence: float = 0.9
+
+    def as_dict(self) -> dict:
+        return {"counts": self.counts, "resolution": self.resolution, "methods": self.methods,
+                "findings": self.findings, "seconds": round(self.seconds, 3),
+                "min_confidence": self.min_confidence}
+
+
+def identity_settings() -> dict:
+    sec = config.settings().section("identity")
+    return {"min_confidence": float(sec.get("min_confidence", 0.9)),
+            "max_chain_depth": int(sec.get("max_chain_depth", 12))}
+
+
+class Scratch:
+    """Temporary tables of one build, dropped at the end."""
+
+    def __init__(self, wh) -> None:  # noqa: ANN001
+        self.wh = wh
+        self.prefix = "_idtmp_" + uuid.uuid4().hex[:6] + "_"
+        self.names: list[str] = []
+
+    def __call__(self, name: str, expr: ibis.Table) -> ibis.Table:
+        full = self.prefix + name
+        t = self.wh.ibis.create_table(full, expr, temp=True, overwrite=True)
+        self.names.append(full)
+        return t
+
+    def drop(self) -> None:
+        for n in reversed(self.names):
+            try:
+                self.wh.ibis.drop_table(n, force=True)
+            except Exception:  # noqa: BLE001 - temporary tables go with the session anyway
+                pass
+        self.names.clear()
+
+
+def _column_order(name: str, expr: ibis.Table) -> ibis.Table:
+    types = {"VARCHAR": "string", "DOUBLE": "float64", "DATE": "date", "BIGINT": "int64"}
+    have = set(expr.columns)
+    return expr.select(*[expr[c].cast(types[ty]).name(c) if c in have else ibis.null(types[ty]).name(c)
+                         for c, ty in DERIVED[name]])
+
+
+def build(wh, progress: Progress | None = None, *, min_confidence: float | None = None,  # noqa: ANN001
+          max_chain_depth: int | None = None) -> BuildReport:
+    """Recompute person_of_record, close_relatives, insiders, company_links and dq_findings."""
+    t0 = time.perf_counter()
+    opts = identity_settings()
+    min_conf = opts["min_confidence"] if min_confidence is None else float(min_confidence)
+    depth_cap = opts["max_chain_depth"] if max_chain_depth is None else int(max_chain_depth)
+    report = BuildReport(min_confidence=min_conf)
+    steps = 6
+
+    def tick(stage: str, k: int) -> None:
+        if progress:
+            progress(stage, k, steps)
+
+    ensure_derived(wh)
+    keep = Scratch(wh)
+    try:
+        tick("resolve persons", 0)
+        people = resolve.activity_people(wh)
+        resolved, dq_rows = resolve.resolve_unresolved(wh, people, min_conf)
+        por = resolve.valid_rows(wh, people)
+        if resolved.num_rows:
+            por = por.union(ibis.memtable(resolved), distinct=False)
+
+        tick("close relatives", 1)
+        rel = keep("close_relatives", kin.close_relatives(wh))
+
+        tick("insiders", 2)
+        ins = insiders.insiders(wh, rel)
+
+        tick("company links", 3)
+        links, link_findings = companies.company_links(wh, keep, depth_cap)
+        dq_rows.extend(link_findings)
+
+        tick("data quality", 4)
+        from . import dq as dqmod
+
+        dq_rows.extend(dqmod.quarantine_findings(wh))
+        dq = kin.dq_kin(wh).union(companies.dq_companies(wh, keep, depth_cap), distinct=False)
+        dq = dq.union(dqmod.legal_rep_findings(wh), distinct=False)
+        if dq_rows:
+            mem = pa.Table.from_pylist(dq_rows, schema=DQ_SCHEMA)
+            dq = dq.union(ibis.memtable(mem), distinct=False)
+
+        tick("write", 5)
+        out = {"person_of_record": por, "close_relatives": rel, "insiders": ins,
+               "company_links": links, "dq_findings": dq}
+        with wh.transaction():
+            for name, expr in out.items():
+                wh.execute(f'DELETE FROM "{name}"')
+                wh.ibis.insert(name, _column_order(name, expr))
+    finally:
+        keep.drop()
+
+    for name in DERIVED:
+        report.counts[name] = wh.count(name)
+    report.resolution = {k: int(v) for k, v in wh.execute(
+        'SELECT status, count(*) FROM "person_of_record" GROUP BY status')}
+    report.methods = {k or "-": int(v) for k, v in wh.execute(
+        "SELECT method, count(*) FROM \"person_of_record\" WHERE status <> 'unresolved' GROUP BY method")}
+    report.findings = {k: int(v) for k, v in wh.execute(
+        'SELECT kind, count(*) FROM "dq_findings" GROUP BY kind')}
+    report.seconds = time.perf_counter() - t0
+    tick("done", steps)
+    return report
+
+
+def report_json(report: BuildReport) -> str:
+    return json.dumps(report.as_dict(), ensure_ascii=False, indent=2)

@@ -1,0 +1,42 @@
+"""Small Ibis helpers shared by the derived tables (engine-neutral spellings)."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+
+def s(value: str) -> ir.StringScalar:
+    return ibis.literal(value, type="string")
+
+
+def null_str() -> ir.StringValue:
+    return ibis.null("string")
+
+
+def null_date() -> ir.DateValue:
+    return ibis.null("date")
+
+
+def label(name: ir.StringValue, pid: ir.StringValue) -> ir.StringValue:
+    """'张三(330…1234)', or the id alone when the name is unknown."""
+    return ibis.ifelse(name.isnull(), pid, name + s("(") + pid + s(")"))
+
+
+def later(a: ir.DateValue, b: ir.DateValue) -> ir.DateValue:
+    """The later of two start dates, null meaning 'open' (no constraint)."""
+    return ibis.ifelse(a.isnull(), b, ibis.ifelse(b.isnull(), a, ibis.ifelse(a >= b, a, b)))
+
+
+def earlier(a: ir.DateValue, b: ir.DateValue) -> ir.DateValue:
+    """The earlier of two end dates, null meaning 'current' (no constraint)."""
+    return ibis.ifelse(a.isnull(), b, ibis.ifelse(b.isnull(), a, ibis.ifelse(a <= b, a, b)))
+
+
+def percent(ratio: ir.FloatingValue) -> ir.StringValue:
+    """0.4 -> '40%', 0.125 -> '12.5%' identically on every engine (integer arithmetic)."""
+    p10 = (ratio * 1000).round().cast("int64")
+    whole = (p10 // 10).cast("int64").cast("string")
+    frac = (p10 % 10).cast("int64")
+    return ibis.ifelse(ratio.isnull(), s("?%"),
+                       whole + ibis.ifelse(frac == 0, s(""), s(".") + frac.cast("string")) + s("%"))
