@@ -1,3 +1,9 @@
 """Imports every domain's models so that ``Base.metadata`` knows all app tables."""
 
 from .warnings import models as _warnings  # noqa: F401
+from .regions import models as _regions  # noqa: F401
+from .auth import models as _auth  # noqa: F401
+from .audit import models as _audit  # noqa: F401
+from .workflow import models as _workflow  # noqa: F401
+from .attachments import models as _attachments  # noqa: F401
+from .notifications import models as _notifications  # noqa: F401

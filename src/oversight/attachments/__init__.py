@@ -1,0 +1,1 @@
+"""Evidence files: content-addressed by sha256, size- and type-checked by their bytes."""

@@ -1,0 +1,1 @@
+"""Users, roles, passwords (argon2), sessions, TOTP, API tokens and the permission table."""

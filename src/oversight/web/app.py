@@ -1,0 +1,75 @@
+"""The FastAPI application factory.
+
+``create_app()`` mounts the REST API at ``/api/v1`` (OpenAPI at ``/openapi.json``, docs at
+``/docs``).  The public portal (``/``) and the staff console (``/console``) are server-rendered
+pages that hang off the same app; until they land, ``/`` and ``/console`` answer with a short
+placeholder page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from .. import config
+from ..api import errors
+from ..api.deps import session_maker
+from ..api.router import api_router
+
+
+def _deliver_loop(url: str, stop: threading.Event, every: float) -> None:
+    """Send queued email/SMS every few seconds while the server runs."""
+    from ..notifications import service as notifications
+
+    while not stop.wait(every):
+        s = session_maker(url)()
+        try:
+            notifications.deliver_pending(s)
+        except Exception:  # noqa: BLE001 - delivery retries on the next round
+            s.rollback()
+        finally:
+            s.close()
+
+
+def create_app(database_url: str | None = None, *, deliver_every: float | None = 5.0) -> FastAPI:
+    """``deliver_every``: seconds between outbox deliveries while serving (None: never)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        stop = threading.Event()
+        worker = None
+        if deliver_every:
+            worker = threading.Thread(target=_deliver_loop, args=(app.state.database_url, stop, deliver_every),
+                                      name="oversight-deliver", daemon=True)
+            worker.start()
+        yield
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=5)
+
+    app = FastAPI(lifespan=lifespan, title="oversight", version="1", openapi_url="/openapi.json",
+                  description="Big-data supervision of grassroots public power (基层公权力大数据监督): "
+                              "warnings, their handling to closure, audit.")
+    app.state.database_url = database_url or config.settings().database_url
+    errors.install(app)
+    app.include_router(api_router())
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"ok": True}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def portal() -> str:
+        return ("<!doctype html><meta charset=utf-8><title>oversight</title>"
+                "<h1>基层公权力大数据监督</h1><p>Public portal. Staff: <a href=/console>console</a>. "
+                "API: <a href=/docs>/docs</a>.</p>")
+
+    @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
+    def console() -> str:
+        return ("<!doctype html><meta charset=utf-8><title>oversight console</title>"
+                "<h1>Staff console</h1><p>Sign in through <code>POST /api/v1/auth/login</code>.</p>")
+
+    return app

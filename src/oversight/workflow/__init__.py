@@ -1,0 +1,1 @@
+"""Handling a warning to closure: the transition table, deadlines, escalation, comments, feedback."""

@@ -1,0 +1,128 @@
+"""Builders for tests and benchmarks: a small region tree, one user per role and place, warnings.
+
+Not used by the application itself.  The tree::
+
+    C  330200000000 city
+    ├─ D1 330226000000 district
+    │  ├─ T1 330226101000 township ── V1 330226101001, V2 330226101002
+    │  └─ T2 330226102000 township ── V3 330226102001
+    └─ D2 330227000000 district
+       └─ T3 330227101000 township ── V4 330227101001
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from ..auth import service as auth
+from ..auth.models import User
+from ..regions import service as regions
+from ..warnings.models import Warning, WarningRecord, warning_id
+
+TREE = [
+    ("C", "330200000000", "city", None),
+    ("D1", "330226000000", "district", "C"),
+    ("D2", "330227000000", "district", "C"),
+    ("T1", "330226101000", "township", "D1"),
+    ("T2", "330226102000", "township", "D1"),
+    ("T3", "330227101000", "township", "D2"),
+    ("V1", "330226101001", "village", "T1"),
+    ("V2", "330226101002", "village", "T1"),
+    ("V3", "330226102001", "village", "T2"),
+    ("V4", "330227101001", "village", "T3"),
+]
+CODES = {name: code for name, code, _, _ in TREE}
+PARENT = {name: parent for name, _, _, parent in TREE}
+LEVEL = {name: level for name, _, level, _ in TREE}
+PASSWORD = "correct horse battery"
+
+_hash_cache: dict[tuple, str] = {}
+
+
+def _password_hash() -> str:
+    s = auth.settings()
+    key = (s.argon2_time_cost, s.argon2_memory_kib)
+    if key not in _hash_cache:
+        _hash_cache[key] = auth.hash_password(PASSWORD)
+    return _hash_cache[key]
+
+
+@dataclass
+class World:
+    """Regions by short name, users by ``"role@REGION"`` and their API tokens."""
+
+    regions: dict[str, str] = field(default_factory=lambda: dict(CODES))
+    users: dict[str, User] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str | None] = field(default_factory=dict)
+
+    def headers(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[key]}"}
+
+
+def build_regions(session: Session) -> None:
+    for _name, code, level, parent in TREE:
+        regions.create(session, code, f"region {_name}", level, CODES[parent] if parent else None)
+
+
+#: (role, region short name) for every account the world creates
+ACCOUNTS = [
+    ("admin", "C"), ("auditor", "C"), ("data_steward", "C"),
+    ("district_officer", "D1"), ("district_officer", "D2"),
+    ("township_officer", "T1"), ("township_officer", "T2"), ("township_officer", "T3"),
+    ("village_liaison", "V1"), ("village_liaison", "V2"), ("village_liaison", "V3"), ("village_liaison", "V4"),
+    ("admin", "D1"), ("auditor", "D1"), ("data_steward", "D1"),
+    ("auditor", "T1"), ("admin", "T1"),
+]
+
+
+def add_user(session: Session, world: World, role: str, where: str, suffix: str = "",
+             email: str | None = None, phone: str | None = None, tokens: bool = True) -> User:
+    import pyotp
+
+    key = f"{role}@{where}{suffix}"
+    secret = pyotp.random_base32() if role in auth.STAFF_ROLES else None
+    user = User(username=key.replace("@", "_").lower(), display_name=key, role=role, region_code=CODES[where],
+                password_hash=_password_hash(), totp_secret=secret, email=email, phone=phone,
+                active=True, failed_logins=0)
+    session.add(user)
+    session.flush()
+    world.users[key] = user
+    world.secrets[key] = secret
+    if tokens:
+        _tok, plain = auth.create_token(session, user, "test")
+        world.tokens[key] = plain
+    return user
+
+
+def build_world(session: Session, accounts: list[tuple[str, str]] | None = None) -> World:
+    world = World()
+    build_regions(session)
+    for role, where in accounts or ACCOUNTS:
+        add_user(session, world, role, where)
+    session.flush()
+    return world
+
+
+_seq = itertools.count(1)
+
+
+def make_warning(session: Session, region_code: str, *, severity: str = "red", rule: str = "labor.days_over_limit",
+                 subject: str | None = None, status: str = "new", records: int = 2,
+                 first_seen_at: dt.datetime | None = None) -> Warning:
+    subject = subject or f"330226197001011234|{next(_seq)}"
+    w = Warning(id=warning_id(rule, subject), rule=rule, severity=severity, area=rule.split(".")[0],
+                region_code=region_code, subject=subject, explanation_zh="劳务天数超限", explanation_en="labour days over",
+                params={"limit": 300}, evidence={"days": 320}, amount=1234.5, as_of=dt.date(2025, 12, 31),
+                status=status, record_count=records)
+    if first_seen_at is not None:
+        w.first_seen_at = first_seen_at
+    session.add(w)
+    for i in range(records):
+        session.add(WarningRecord(warning_id=w.id, table_name="labor", record_id=f"L-{subject}-{i}"))
+    session.flush()
+    return w
