@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from .identity.cli import evaluate_command, identity_app, person_app
 from .ingest.cli import ingest_command, quarantine_app
 
 app = typer.Typer(
@@ -15,6 +16,13 @@ app = typer.Typer(
 
 app.command("ingest")(ingest_command)
 app.add_typer(quarantine_app, name="quarantine")
+
+from .workflow.cli import register as _register_workflow  # noqa: E402  (serve, users, audit, regions, …)
+
+_register_workflow(app)
+app.add_typer(identity_app, name="identity")
+app.add_typer(person_app, name="person")
+app.command("evaluate")(evaluate_command)
 
 
 def main() -> None:
