@@ -17,9 +17,6 @@ app = typer.Typer(
 app.command("ingest")(ingest_command)
 app.add_typer(quarantine_app, name="quarantine")
 
-from .workflow.cli import register as _register_workflow  # noqa: E402  (serve, users, audit, regions, …)
-
-_register_workflow(app)
 app.add_typer(identity_app, name="identity")
 app.add_typer(person_app, name="person")
 app.command("evaluate")(evaluate_command)
