@@ -126,3 +126,82 @@ def make_warning(session: Session, region_code: str, *, severity: str = "red", r
         session.add(WarningRecord(warning_id=w.id, table_name="labor", record_id=f"L-{subject}-{i}"))
     session.flush()
     return w
+
+
+# ------------------------------------------------------------------------------------ pytest glue
+FAST_AUTH_TOML = "[auth]\nargon2_time_cost = 1\nargon2_memory_kib = 256\n"
+
+
+def write_config(home, extra: str = "") -> None:  # noqa: ANN001 - a Path
+    """Cheap argon2 parameters for tests (and any extra oversight.toml text)."""
+    from .. import config
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "oversight.toml").write_text(FAST_AUTH_TOML + extra, encoding="utf-8")
+    config.clear_cache()
+
+
+@dataclass
+class Env:
+    url: str
+    world: World
+    client: object            # fastapi.testclient.TestClient
+    home: object
+
+    def session(self):  # noqa: ANN201
+        from .. import db
+
+        return db.session(self.url)
+
+    def warning(self, where: str = "V1", **kw) -> str:  # noqa: ANN003
+        with self.session() as s:
+            return make_warning(s, CODES[where], **kw).id
+
+    def get(self, who: str, path: str, **kw):  # noqa: ANN003, ANN201
+        return self.client.get(path, headers=self.world.headers(who), **kw)
+
+    def post(self, who: str, path: str, **kw):  # noqa: ANN003, ANN201
+        return self.client.post(path, headers=self.world.headers(who), **kw)
+
+    def version(self, wid: str) -> int:
+        from ..warnings.models import Warning
+
+        with self.session() as s:
+            return s.get(Warning, wid).version
+
+    def status(self, wid: str) -> str:
+        from ..warnings.models import Warning
+
+        with self.session() as s:
+            return s.get(Warning, wid).status
+
+    def move(self, who: str, wid: str, action: str, version: int | None = None, **kw):  # noqa: ANN003, ANN201
+        body = {"action": action, "version": self.version(wid) if version is None else version, **kw}
+        return self.post(who, f"/api/v1/warnings/{wid}/transitions", json=body)
+
+    def attach(self, who: str, wid: str, name: str = "evidence.pdf", data: bytes = b"%PDF-1.4 evidence\n"):  # noqa: ANN201
+        return self.post(who, f"/api/v1/warnings/{wid}/attachments", files={"file": (name, data, "application/pdf")})
+
+    def audit_entries(self, action: str | None = None) -> list:
+        from sqlalchemy import select
+
+        from ..audit.models import AuditEntry
+
+        with self.session() as s:
+            q = select(AuditEntry).order_by(AuditEntry.seq)
+            if action:
+                q = q.where(AuditEntry.action == action)
+            return list(s.scalars(q))
+
+
+def make_env(database_url: str, home, extra_config: str = "") -> Env:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    from .. import db
+    from ..web.app import create_app
+
+    write_config(home, extra_config)
+    with db.session(database_url) as s:
+        world = build_world(s)
+    client = TestClient(create_app(database_url, deliver_every=None))
+    return Env(database_url, world, client, home)
