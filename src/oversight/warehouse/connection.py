@@ -106,6 +106,10 @@ class Warehouse:
     # ------------------------------------------------------------------ SQL
     def execute(self, sql: str, params: tuple | list | None = None) -> list[tuple]:
         """Run one statement; ``?`` marks parameters on every engine."""
+        if self.engine == "pyspark":
+            from . import spark
+
+            return spark.execute(self, sql, params)
         if self.engine == "duckdb":
             cur = self.raw.execute(sql, params or [])
             try:
@@ -152,6 +156,10 @@ class Warehouse:
 
     def ensure_schema(self) -> None:
         """Create every contract and system table that does not exist yet."""
+        if self.engine == "pyspark":
+            from . import spark
+
+            return spark.ensure_schema(self)
         existing = self.tables()
         stmts = []
         for t in TABLES.values():
