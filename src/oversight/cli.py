@@ -21,6 +21,12 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(person_app, name="person")
 app.command("evaluate")(evaluate_command)
 
+from .warnings.cli import export_app, rules_app, scan_command  # noqa: E402  (rules issue)
+
+app.command("scan")(scan_command)
+app.add_typer(rules_app, name="rules")
+app.add_typer(export_app, name="export")
+
 
 def main() -> None:
     app()
