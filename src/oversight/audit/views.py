@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from ..api.deps import DB, CurrentUser
 from ..api.errors import ERROR_RESPONSES
@@ -53,11 +53,13 @@ def list_audit(s: DB, user: CurrentUser,
                object_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")] = None,
                before_seq: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
-    """Entries about your region's subtree (and by users in it), newest first."""
+    """Entries about your region's subtree, and entries without a region (logins, refusals of
+    unknown or invisible objects) made by users in it; newest first."""
     perm.require(user, "audit.read")
     scope = select(Region.code).where(Region.path.like(user.region.path + "%"))
     actors = select(User.id).where(User.region_code.in_(scope))
-    q = select(AuditEntry).where(or_(AuditEntry.region_code.in_(scope), AuditEntry.actor_id.in_(actors)))
+    q = select(AuditEntry).where(or_(AuditEntry.region_code.in_(scope),
+                                     and_(AuditEntry.region_code.is_(None), AuditEntry.actor_id.in_(actors))))
     if action:
         q = q.where(AuditEntry.action == action)
     if object_id:
