@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -35,8 +36,6 @@ def session():  # noqa: ANN201 - a SparkSession
         os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
         from pyspark.sql import SparkSession
 
-        from .. import config
-
         cores = os.environ.get("OVERSIGHT_SPARK_CORES", "2")
         _SESSION = (
             SparkSession.builder.master(f"local[{cores}]").appName("oversight")
@@ -49,7 +48,7 @@ def session():  # noqa: ANN201 - a SparkSession
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.adaptive.enabled", "true")
             .config("spark.driver.memory", os.environ.get("OVERSIGHT_SPARK_MEMORY", "1g"))
-            .config("spark.sql.warehouse.dir", str(config.home() / "spark" / "_catalog"))
+            .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "oversight-spark-catalog"))
             .getOrCreate())
         _SESSION.sparkContext.setLogLevel("ERROR")
     return _SESSION
