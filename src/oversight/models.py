@@ -7,3 +7,4 @@ from .audit import models as _audit  # noqa: F401
 from .workflow import models as _workflow  # noqa: F401
 from .attachments import models as _attachments  # noqa: F401
 from .notifications import models as _notifications  # noqa: F401
+from .complaints import models as _complaints  # noqa: F401

@@ -56,6 +56,10 @@ def create_app(database_url: str | None = None, *, deliver_every: float | None =
     app.state.database_url = database_url or config.settings().database_url
     errors.install(app)
     app.include_router(api_router())
+    from ..complaints.views import public as complaints_public, router as complaints_api  # issue 7
+
+    app.include_router(complaints_api, prefix="/api/v1")
+    app.include_router(complaints_public, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

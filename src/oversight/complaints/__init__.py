@@ -1,0 +1,1 @@
+"""Complaints (监督一点通): filing, following, handling, rating."""
