@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from ..warehouse import WarehouseError, open_warehouse
-from .loader import BatchReport, ingest
+from .loader import BatchReport, IngestError, ingest
 
 console = Console(stderr=True)
 out = Console()
@@ -39,13 +41,23 @@ def ingest_command(
         raise typer.Exit(2) from exc
     try:
         report = run_with_progress(paths, wh)
+    except IngestError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except Exception as exc:  # never a traceback for the user; OVERSIGHT_DEBUG=1 shows it
+        if os.environ.get("OVERSIGHT_DEBUG"):
+            raise
+        console.print(f"[red]error:[/red] ingest failed: {type(exc).__name__}: {exc} "
+                      "(nothing of this batch was loaded; OVERSIGHT_DEBUG=1 shows details)")
+        raise typer.Exit(2) from exc
     finally:
         wh.close()
     if as_json:
-        out.print_json(json.dumps(report_dict(report), ensure_ascii=False))
+        print(json.dumps(report_dict(report), ensure_ascii=False, indent=1))
     else:
         print_report(report)
-    if report.nothing_read or (not report.counts and report.rejections):
+    if report.nothing_read:
+        console.print("[red]nothing could be read[/red] from the given paths")
         raise typer.Exit(1)
 
 
@@ -71,41 +83,46 @@ def report_dict(report: BatchReport) -> dict:
 
 
 def print_report(report: BatchReport) -> None:
-    t = RichTable(title=f"batch {report.batch}")
+    t = RichTable(title=f"batch {report.batch}", highlight=False)
     for col in ("table", "read", "loaded", "replaced", "(unchanged)", "rejected", "unresolved"):
         t.add_column(col, justify="left" if col == "table" else "right")
     for name, c in sorted(report.counts.items()):
         t.add_row(name, str(c.read), str(c.loaded), str(c.replaced), str(c.unchanged), str(c.rejected),
                   str(c.unresolved))
     out.print(t)
+    for name, c in sorted(report.counts.items()):
+        out.print(f"{name}: read {c.read} = loaded {c.loaded} + replaced {c.replaced} + rejected {c.rejected}"
+                  f"{'' if c.balanced else '  [red](does not add up)[/red]'}", highlight=False)
     for r in report.rejections:
         if r.kind == "file":
-            out.print(f"[red]file rejected[/red] {r.file}{' sheet ' + r.sheet if r.sheet else ''}: {r.reason}")
+            out.print(f"[red]file rejected[/red] {escape(r.where)}: {escape(r.reason)}", highlight=False)
         elif r.kind == "note":
-            out.print(f"[yellow]note[/yellow] {r.file}{' sheet ' + r.sheet if r.sheet else ''}"
-                      f"{' line ' + str(r.line) if r.line else ''}: {r.reason}")
+            out.print(f"[yellow]note[/yellow] {escape(r.where)}: {escape(r.reason)}", highlight=False)
     rows = [r for r in report.rejections if r.kind == "row"]
     for r in rows[:20]:
-        out.print(f"[red]rejected[/red] {r.file}{' sheet ' + r.sheet if r.sheet else ''} line {r.line}: {r.reason}")
+        out.print(f"[red]rejected[/red] {escape(r.where)}: {escape(r.reason)}", highlight=False)
     if len(rows) > 20:
         out.print(f"… and {len(rows) - 20} more rejected rows: oversight quarantine list")
+
+
+def _filters(batch: str | None, table: str | None) -> tuple[str, list]:
+    where, params = [], []
+    if batch:
+        where.append("batch = ?")
+        params.append(batch)
+    if table:
+        where.append("table_name = ?")
+        params.append(table)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
 def _rows(warehouse: str | None, batch: str | None, table: str | None, limit: int | None) -> tuple[list[str], list[tuple]]:
     wh = open_warehouse(warehouse)
     try:
         cols = ["batch", "kind", "table_name", "file", "sheet", "line", "column_name", "reason", "raw", "rejected_at"]
-        where, params = [], []
-        if batch:
-            where.append("batch = ?")
-            params.append(batch)
-        if table:
-            where.append("table_name = ?")
-            params.append(table)
-        sql = f'SELECT {", ".join(cols)} FROM "_quarantine"'
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY rejected_at, file, sheet, line"
+        where, params = _filters(batch, table)
+        sql = f'SELECT {", ".join(cols)} FROM "_quarantine"{where}'
+        sql += " ORDER BY rejected_at, file, sheet, line NULLS FIRST, column_name"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return cols, wh.execute(sql, params)
@@ -121,17 +138,40 @@ def quarantine_list(
     warehouse: Annotated[str | None, typer.Option(help="Warehouse URL.")] = None,
 ) -> None:
     """List rejected rows and files: file, line, column and reason."""
-    cols, rows = _rows(warehouse, batch, table, limit)
-    t = RichTable()
+    cols, rows, total = _rows_or_exit(warehouse, batch, table, limit)
+    t = RichTable(highlight=False)
     for c in ("table", "file", "line", "column", "reason"):
-        t.add_column(c)
+        t.add_column(c, overflow="fold")
     for r in rows:
         d = dict(zip(cols, r))
-        where = Path(d["file"]).name + (f" [{d['sheet']}]" if d["sheet"] else "")
-        t.add_row(d["table_name"] or "-", where, str(d["line"] or ""), d["column_name"] or "",
-                  ("" if d["kind"] == "row" else f"({d['kind']}) ") + d["reason"])
+        where = Path(d["file"]).name + (f" sheet {d['sheet']}" if d["sheet"] else "")
+        t.add_row(escape(d["table_name"] or "-"), escape(where), "" if d["line"] is None else str(d["line"]),
+                  escape(d["column_name"] or ""),
+                  escape(("" if d["kind"] == "row" else f"({d['kind']}) ") + (d["reason"] or "")))
     out.print(t)
-    out.print(f"{len(rows)} entries")
+    out.print(f"{len(rows)} of {total} entries" if total > len(rows) else f"{len(rows)} entries")
+
+
+def _rows_or_exit(warehouse: str | None, batch: str | None, table: str | None,
+                  limit: int | None) -> tuple[list[str], list[tuple], int]:
+    try:
+        cols, rows = _rows(warehouse, batch, table, limit)
+        total = len(rows)
+        if limit and len(rows) >= limit:
+            total = _count(warehouse, batch, table)
+        return cols, rows, total
+    except WarehouseError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+
+
+def _count(warehouse: str | None, batch: str | None, table: str | None) -> int:
+    wh = open_warehouse(warehouse)
+    try:
+        where, params = _filters(batch, table)
+        return int(wh.execute(f'SELECT count(*) FROM "_quarantine"{where}', params)[0][0])
+    finally:
+        wh.close()
 
 
 @quarantine_app.command("export")
@@ -146,7 +186,7 @@ def quarantine_export(
     if fmt not in ("csv", "jsonl"):
         console.print(f"[red]error:[/red] unknown format {fmt!r} (csv or jsonl)")
         raise typer.Exit(2)
-    cols, rows = _rows(warehouse, batch, table, None)
+    cols, rows, _ = _rows_or_exit(warehouse, batch, table, None)
     fh = output.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") if output else sys.stdout
     try:
         if fmt == "csv":

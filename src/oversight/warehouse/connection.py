@@ -54,6 +54,7 @@ class Warehouse:
     url: str
     engine: str
     _ibis: object | None = None
+    _depth: int = 0               # open DuckDB transactions (nesting joins the outer one)
 
     # ------------------------------------------------------------------ connect
     @classmethod
@@ -117,20 +118,37 @@ class Warehouse:
             except Exception:
                 return []
         with self.raw.cursor() as cur:
-            cur.execute(sql.replace("?", "%s") if params else sql, params or None)
+            # psycopg's placeholder is %s, so a literal % must be doubled
+            cur.execute(sql.replace("%", "%%").replace("?", "%s") if params else sql, params or None)
             return cur.fetchall() if cur.description else []
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["Warehouse"]:
-        """All writes inside land together or not at all."""
+        """All writes inside land together or not at all.
+
+        Nested use joins the outer transaction (DuckDB) or becomes a savepoint
+        (PostgreSQL).  If the body raises, everything it wrote is rolled back
+        and the exception goes on.
+        """
         if self.engine == "duckdb":
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
             self.raw.execute("BEGIN TRANSACTION")
+            self._depth = 1
             try:
                 yield self
             except BaseException:
-                self.raw.execute("ROLLBACK")
+                self._depth = 0
+                with contextlib.suppress(Exception):  # keep the cause, not a failed rollback
+                    self.raw.execute("ROLLBACK")
                 raise
             else:
+                self._depth = 0
                 self.raw.execute("COMMIT")
         elif self.engine == "postgres":
             with self.raw.transaction():
@@ -177,58 +195,101 @@ class Warehouse:
 
     # ------------------------------------------------------------------ writes
     def _stage(self, name: str, data: pa.Table) -> str:
-        """Make ``data`` visible to SQL on this connection as ``name``; return its SQL name."""
+        """Make ``data`` visible to SQL on this connection as ``name``; return its SQL name.
+
+        DuckDB scans the Arrow table in place.  PostgreSQL gets a temporary table
+        filled by ``COPY … (FORMAT csv)`` from Arrow's CSV writer, in chunks, so a
+        million-row batch streams instead of going through Python row by row.
+        """
         if self.engine == "duckdb":
             self.raw.register(name, data)
             return _quote(name)
+        import pyarrow.csv as pacsv
+
+        q = _quote(name)
         cols = ", ".join(f"{_quote(f.name)} {_pg_type(f.type)}" for f in data.schema)
-        self.execute(f"CREATE TEMP TABLE {_quote(name)} ({cols}) ON COMMIT DROP")
+        self.execute(f"DROP TABLE IF EXISTS {q}")
+        self.execute(f"CREATE TEMP TABLE {q} ({cols})")
+        names = ", ".join(_quote(c) for c in data.column_names)
+        opts = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         with self.raw.cursor() as cur:
-            with cur.copy(f"COPY {_quote(name)} ({', '.join(_quote(c) for c in data.column_names)}) FROM STDIN") as cp:
-                for row in data.to_pylist():
-                    cp.write_row(tuple(row.values()))
-        return _quote(name)
+            with cur.copy(f"COPY {q} ({names}) FROM STDIN (FORMAT csv)") as cp:
+                for batch in data.to_batches(max_chunksize=65536):
+                    sink = pa.BufferOutputStream()
+                    pacsv.write_csv(batch, sink, opts)
+                    cp.write(sink.getvalue().to_pybytes())
+        self.execute(f"ANALYZE {q}")
+        return q
 
     def _unstage(self, name: str) -> None:
         if self.engine == "duckdb":
-            self.raw.unregister(name)
+            with contextlib.suppress(Exception):
+                self.raw.unregister(name)
+        else:
+            self.execute(f"DROP TABLE IF EXISTS {_quote(name)}")
+
+    def _key_match(self, table: Table, left: str, right: str) -> str:
+        """Rows of ``left`` and ``right`` have the same key.
+
+        A key column may be null (``start_date`` of an official): null matches null.
+        PostgreSQL cannot hash-join ``IS NOT DISTINCT FROM``, so there both sides
+        become text with a null marker, which it can.
+        """
+        parts = []
+        for k in table.key:
+            a, b = f"{left}.{_quote(k)}", f"{right}.{_quote(k)}"
+            if table.column(k).required:
+                parts.append(f"{a} = {b}")
+            elif self.engine == "postgres":
+                parts.append(f"COALESCE(CAST({a} AS VARCHAR), '\x01') = COALESCE(CAST({b} AS VARCHAR), '\x01')")
+            else:
+                parts.append(f"{a} IS NOT DISTINCT FROM {b}")
+        return " AND ".join(parts)
 
     def upsert(self, table: Table, data: pa.Table) -> tuple[int, int, int]:
         """Insert rows, replacing rows of the same key.  Returns (new, replaced, unchanged).
 
         Rows identical to the stored version (ignoring where they came from) are
-        left alone, so re-loading a batch changes nothing.  Call inside
-        :meth:`transaction`.
+        left alone, so re-loading a batch changes nothing.  ``data`` must hold
+        each key once.  Call inside :meth:`transaction`.
         """
         if data.num_rows == 0:
             return 0, 0, 0
-        stg = self._stage("_stage_" + table.name, data)
-        t = _quote(table.name)
-        content = [c.name for c in table.columns] + ["_attrs", "_issues", "_unresolved"]
-
-        def match(cols: list[str] | tuple[str, ...], left: str, right: str) -> str:
-            return " AND ".join(f"{left}.{_quote(c)} IS NOT DISTINCT FROM {right}.{_quote(c)}" for c in cols)
-
-        existing, unchanged = self.execute(
-            f"SELECT count(*), coalesce(sum(CASE WHEN {match(content, 's', 'w')} THEN 1 ELSE 0 END), 0) "
-            f"FROM {stg} s JOIN {t} w ON {match(table.key, 's', 'w')}")[0]
-        existing, unchanged = int(existing), int(unchanged)
-        if existing > unchanged:
-            self.execute(f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {stg} s WHERE {match(table.key, 's', t)} "
-                         f"AND NOT ({match(content, 's', t)}))")
-        cols = ", ".join(_quote(c) for c in data.column_names)
-        self.execute(f"INSERT INTO {t} ({cols}) SELECT {', '.join('s.' + _quote(c) for c in data.column_names)} "
-                     f"FROM {stg} s WHERE NOT EXISTS (SELECT 1 FROM {t} w WHERE {match(table.key, 's', 'w')})")
-        self._unstage("_stage_" + table.name)
-        return data.num_rows - existing, existing, unchanged
+        name = "_stage_" + table.name
+        stg = self._stage(name, data)
+        try:
+            t = _quote(table.name)
+            content = [c.name for c in table.columns] + ["_attrs", "_issues", "_unresolved"]
+            same = " AND ".join(f"s.{_quote(c)} IS NOT DISTINCT FROM w.{_quote(c)}" for c in content)
+            key = self._key_match(table, "s", "w")
+            cols = ", ".join(_quote(c) for c in data.column_names)
+            select = ", ".join("s." + _quote(c) for c in data.column_names)
+            if not self.execute(f"SELECT 1 FROM {t} LIMIT 1"):
+                self.execute(f"INSERT INTO {t} ({cols}) SELECT {select} FROM {stg} s")
+                return data.num_rows, 0, 0
+            existing, unchanged = self.execute(
+                f"SELECT count(*), coalesce(sum(CASE WHEN {same} THEN 1 ELSE 0 END), 0) "
+                f"FROM {stg} s JOIN {t} w ON {key}")[0]
+            existing, unchanged = int(existing), int(unchanged)
+            if existing > unchanged:
+                self.execute(f"DELETE FROM {t} w WHERE EXISTS (SELECT 1 FROM {stg} s WHERE {key} AND NOT ({same}))")
+            if existing < data.num_rows or existing > unchanged:
+                self.execute(f"INSERT INTO {t} ({cols}) SELECT {select} FROM {stg} s "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM {t} w WHERE {key})")
+            return data.num_rows - existing, existing, unchanged
+        finally:
+            self._unstage(name)
 
     def append(self, name: str, data: pa.Table) -> None:
         if data.num_rows == 0:
             return
-        stg = self._stage("_append_" + name.strip("_"), data)
-        cols = ", ".join(_quote(c) for c in data.column_names)
-        self.execute(f"INSERT INTO {_quote(name)} ({cols}) SELECT {cols} FROM {stg}")
-        self._unstage("_append_" + name.strip("_"))
+        stage = "_append_" + name.strip("_")
+        stg = self._stage(stage, data)
+        try:
+            cols = ", ".join(_quote(c) for c in data.column_names)
+            self.execute(f"INSERT INTO {_quote(name)} ({cols}) SELECT {cols} FROM {stg}")
+        finally:
+            self._unstage(stage)
 
 
 def _pg_type(t: pa.DataType) -> str:
