@@ -20,7 +20,7 @@ from ..warehouse import WarehouseError, open_warehouse
 from . import service
 
 console = Console(stderr=True)
-out = Console()
+out = Console() if Console().is_terminal else Console(width=200)   # piped / logged: never truncate ids
 
 rules_app = typer.Typer(help="The rule catalogue: list, show (with the SQL each engine runs), diff (backtest).",
                         no_args_is_help=True)
