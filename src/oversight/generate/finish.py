@@ -1,0 +1,285 @@
+"""Turning the built world into the batch: id typos, file order and keys, malformed rows, truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter, defaultdict
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..contract.schema import TABLES
+from . import arrow as A
+from . import names as N
+from .activity import Activity, hidden_for
+from .ids import TYPO_KINDS, break_credit_code, break_id_check, corrupt
+from .model import AS_OF, KIND_COLUMN, NAME_COLUMN, PERSON_COLUMN, Batch, Truth
+from .plant import Planter
+from .world import World
+
+TYPO_SHARE = 0.08
+TYPO_WEIGHTS = (0.35, 0.30, 0.20, 0.15)     # missing, typo, transposition, truncated
+SORT = {"labor": ("work_date", "LW", 8), "subsidies": ("paid_date", "BZ", 7), "payments": ("paid_at", "ZF", 8),
+        "assets": ("asset_id", None, 0), "leases": ("contract_id", None, 0), "projects": ("project_id", None, 0),
+        "decisions": ("decision_id", None, 0), "deposits": ("deposit_id", None, 0)}
+ACTIVITY = tuple(SORT)
+
+BAD_DATES = ("2025-02-30", "2024-02-30", "2025-04-31", "2025-06-31", "2025年2月29日", "2024/13/05", "2025-09-31")
+DEFECTS: dict[str, list[tuple[str, str, tuple[str, ...] | None]]] = {
+    "labor": [("bad_date", "work_date", BAD_DATES), ("not_a_number", "amount", ("贰佰元", "2OO", "待定", "约200")),
+              ("negative_amount", "amount", None), ("missing_required", "record_id", ("",)),
+              ("missing_required", "region_code", ("",)), ("not_a_number", "days", ("一天", "半天"))],
+    "subsidies": [("unknown_code", "kind", ("救济粮", "低保户", "困难补助")), ("bad_date", "paid_date", BAD_DATES),
+                  ("negative_amount", "amount", None), ("missing_required", "region_code", ("",))],
+    "payments": [("unknown_code", "channel", ("支付宝", "微信")), ("bad_timestamp", "paid_at",
+                 ("2025-02-30 10:00:00", "2024-11-31 09:15:00", "2025-06-15 25:10:00")),
+                 ("not_a_number", "amount", ("壹仟元", "1.000,00")), ("negative_amount", "amount", None),
+                 ("unknown_code", "category", ("礼品", "佣金"))],
+    "leases": [("unknown_code", "award_method", ("招拍挂", "口头约定")), ("bad_date", "end_date", ("2026-02-30",))],
+    "projects": [("not_a_number", "contract_amount", ("待定", "见合同")), ("unknown_code", "procurement_method", ("议标",))],
+    "decisions": [("bad_date", "approved_date", ("2025-04-31", "2024-09-31"))],
+    "deposits": [("unknown_code", "placement_method", ("定期", "活期"))],
+    "assets": [("unknown_code", "area_unit", ("公顷", "平方公里"))],
+}
+
+
+def variant_name(name: str, rnd: random.Random) -> str:
+    """The name as a clerk may have written it: full-width space, traditional/variant character."""
+    choices = ["space"]
+    if any(ch in N.VARIANTS and N.VARIANTS[ch] != ch for ch in name):
+        choices += ["variant", "variant"]
+    kind = rnd.choice(choices)
+    if kind == "variant":
+        spots = [i for i, ch in enumerate(name) if ch in N.VARIANTS and N.VARIANTS[ch] != ch]
+        i = rnd.choice(spots)
+        return name[:i] + N.VARIANTS[name[i]] + name[i + 1:]
+    if rnd.random() < 0.7 and len(name) > 1:
+        return name[0] + "\u3000" + name[1:]
+    return name + "\u3000"
+
+
+class Finisher:
+    def __init__(self, world: World, act: Activity, planter: Planter) -> None:
+        self.w, self.a, self.pl = world, act, planter
+        self.rnd = random.Random(world.seed * 7919 + 17)
+        self.rng = np.random.default_rng(world.seed + 1_000_003)
+        self.tables: dict[str, pa.Table] = {}
+        self.malformed: dict[str, pa.Table] = {}
+        self.resolutions: list[dict[str, Any]] = []
+        self.rejections: list[dict[str, Any]] = []
+        self.keys: dict[str, dict[int, str]] = defaultdict(dict)
+
+    # ------------------------------------------------------------- reference
+
+    def reference(self) -> None:
+        w = self.w
+        self.tables["regions"] = A.from_rows("regions", w.regions)
+        self.tables["persons"] = A.build("persons", dict(w.p))
+        self.tables["relations"] = A.from_rows("relations", [
+            {"id_number": a, "relative_id_number": b, "relation": r} for a, b, r in w.relations])
+        self.tables["officials"] = A.from_rows("officials", [o.__dict__ for o in w.officials])
+        self.tables["companies"] = A.from_rows("companies", w.companies)
+        self.tables["shareholdings"] = A.from_rows("shareholdings", w.holdings)
+
+    # -------------------------------------------------------------- activity
+
+    def activity(self) -> None:
+        for name in ACTIVITY:
+            hidden = hidden_for(name)
+            parts = list(self.a.parts.get(name, []))
+            if self.a.rows.get(name):
+                parts.append(A.from_rows(name, self.a.rows[name], hidden))
+            t = pa.concat_tables(parts) if parts else A.build(name, {}, n=0, hidden=hidden)
+            if name in PERSON_COLUMN:
+                t = self._typos(name, t)
+            self.tables[name] = self._order(name, t)
+
+    def _typos(self, name: str, t: pa.Table) -> pa.Table:
+        n = t.num_rows
+        true = t.column("_true_id").to_numpy(zero_copy_only=False)
+        cmode = t.column("_cmode").to_numpy(zero_copy_only=False).astype(np.int64)
+        has = np.array([x is not None for x in true], dtype=bool)
+        r = self.rng.random(n)
+        kinds = self.rng.choice(4, p=TYPO_WEIGHTS, size=n)
+        pick = (has & (cmode == 0) & (r < TYPO_SHARE)) | (cmode >= 2)
+        idx = np.flatnonzero(pick)
+        col, ncol = PERSON_COLUMN[name], NAME_COLUMN[name]
+        ids = t.column(col).to_numpy(zero_copy_only=False).copy()
+        names = t.column(ncol).to_numpy(zero_copy_only=False).copy()
+        region = t.column("region_code").to_numpy(zero_copy_only=False)
+        uid = t.column("_uid").to_numpy()
+        rnd = self.rnd
+        for i in idx:
+            forced = cmode[i] >= 2
+            kind = TYPO_KINDS[cmode[i] - 2] if forced else TYPO_KINDS[kinds[i]]
+            given = corrupt(true[i], kind, rnd, keep_birth=forced or rnd.random() < 0.6)
+            ids[i] = given
+            if rnd.random() < 0.25:
+                names[i] = variant_name(names[i], rnd)
+            self.resolutions.append({"table": name, "_uid": int(uid[i]), "true_id_number": true[i],
+                                     "given_id": given, "given_name": names[i], "village": region[i], "kind": kind})
+        t = t.set_column(t.schema.get_field_index(col), col, pa.array(ids, pa.string()))
+        return t.set_column(t.schema.get_field_index(ncol), ncol, pa.array(names, pa.string()))
+
+    def _order(self, name: str, t: pa.Table) -> pa.Table:
+        """File order (by village, then date or id), the malformed rows to slot in, and the keys."""
+        by, prefix, width = SORT[name]
+        t = t.sort_by([("region_code", "ascending"), (by, "ascending"), ("_uid", "ascending")])
+        key = TABLES[name].key[0]
+        n = t.num_rows
+        picks = self._malformed_picks(name, n)
+        # clean row i sits after the malformed copies of the picked rows before it
+        offset = np.searchsorted(picks, np.arange(n), side="left")
+        if prefix:
+            seq = np.arange(n) + offset + 1
+            ids = pc.binary_join_element_wise(
+                pa.scalar(prefix), pc.utf8_lpad(pc.cast(pa.array(seq), pa.string()), width, "0"), "")
+            t = t.set_column(t.schema.get_field_index(key), key, ids)
+        if len(picks):
+            self._make_malformed(name, t, picks, prefix, width)
+        uids = t.column("_uid").to_pylist()
+        keys = t.column(key).to_pylist()
+        self.keys[name] = dict(zip(uids, keys))
+        drop = [c for c in ("_uid", "_cmode") if c in t.column_names]
+        return t.drop_columns(drop)
+
+    def _malformed_picks(self, name: str, n: int) -> np.ndarray:
+        if name not in DEFECTS or n == 0:
+            return np.array([], dtype=np.int64)
+        k = max(2 if name in ("labor", "subsidies", "payments") else 1, int(round(n * 0.001)))
+        return np.sort(self.rng.choice(n, size=min(k, n), replace=False)).astype(np.int64)
+
+    def _make_malformed(self, name: str, t: pa.Table, picks: np.ndarray, prefix: str | None, width: int) -> None:
+        rnd = self.rnd
+        key = TABLES[name].key[0]
+        defects = DEFECTS[name]
+        start = rnd.randrange(len(defects))
+        rows = []
+        for j, i in enumerate(picks):
+            row = t.slice(int(i), 1).to_pylist()[0]
+            pos = int(i) + j + 1
+            reason, column, raws = defects[(start + j) % len(defects)]
+            if prefix:
+                row[key] = f"{prefix}{pos + 1:0{width}d}"
+            else:
+                village = row["region_code"]
+                row[key] = self.a.next_id(row[key].split("-")[0], village, 3 if name != "deposits" else 2)
+            if reason == "negative_amount":
+                raw = f"-{row[column]}"
+            else:
+                raw = rnd.choice(raws)
+            row[column] = None
+            if name in PERSON_COLUMN:
+                row.pop("_true_id", None)
+            for h in ("_uid", "_cmode", "_true_id"):
+                row.pop(h, None)
+            row.update({"_pos": pos, "_defect_column": column, "_defect_raw": raw, "_reason": reason})
+            rows.append(row)
+            self.rejections.append({"file_table": name, "key": row[key], "reason": reason, "column": column,
+                                    "value": raw, "row": pos + 1})
+        self.malformed[name] = A.from_rows(name, rows, A.MALFORMED_HIDDEN)
+
+    def reference_malformed(self) -> None:
+        w, rnd = self.w, self.rnd
+        vs = [v.code for v in w.villages]
+
+        def place(name: str, rows: list[dict[str, Any]], key: Any) -> None:
+            n = self.tables[name].num_rows
+            spots = sorted(rnd.sample(range(n + 1), len(rows)))
+            for j, (row, s) in enumerate(zip(rows, spots)):
+                row["_pos"] = s + j
+                self.rejections.append({"file_table": name, "key": key(row), "reason": row["_reason"],
+                                        "column": row["_defect_column"], "value": row["_defect_raw"], "row": s + j + 1})
+            self.malformed[name] = A.from_rows(name, rows, A.MALFORMED_HIDDEN)
+
+        def fake_person(reason: str) -> dict[str, Any]:
+            v = rnd.choice(vs)
+            g = rnd.choice(("M", "F"))
+            birth = w.birth_for_age(rnd.randint(20, 70))
+            good = w._new_id(g, birth)
+            raw = break_id_check(good) if reason == "bad_checksum" else ""
+            return {"id_number": None, "name": w.surname(v) + w.given_name(g, birth.year), "gender": g,
+                    "birth_date": birth, "household_id": w.new_household(v), "household_role": "head",
+                    "region_code": v, "death_date": None, "_defect_column": "id_number", "_defect_raw": raw,
+                    "_reason": reason}
+
+        place("persons", [fake_person("bad_checksum"), fake_person("missing_required")],
+              lambda r: r["_defect_raw"] or None)
+
+        def fake_official(reason: str) -> dict[str, Any]:
+            v = rnd.choice(vs)
+            birth = w.birth_for_age(rnd.randint(35, 55))
+            good = w._new_id("M", birth)
+            row = {"id_number": good, "name": w.surname(v) + w.given_name("M", birth.year), "region_code": v,
+                   "position": "committee_member", "start_date": dt.date(2021, 2, 1), "end_date": None,
+                   "_reason": reason}
+            if reason == "bad_checksum":
+                row.update(id_number=None, _defect_column="id_number", _defect_raw=break_id_check(good))
+            else:
+                row.update(position=None, _defect_column="position", _defect_raw="村长助理")
+            return row
+
+        place("officials", [fake_official("bad_checksum"), fake_official("unknown_code")],
+              lambda r: "|".join([r["id_number"] or r["_defect_raw"], r["region_code"],
+                                  r["position"] or r["_defect_raw"], r["start_date"].isoformat()]))
+        code = w.add_company(industry="supply", registered=False, legal_rep=w.add_outsider())
+        row = {k: code[k] for k in ("name", "status", "established_date", "status_date", "legal_rep_id_number",
+                                    "legal_rep_name")}
+        row.update(credit_code=None, _defect_column="credit_code", _defect_raw=break_credit_code(code["credit_code"]),
+                   _reason="bad_checksum")
+        place("companies", [row], lambda r: r["_defect_raw"])
+        a, b = rnd.sample(w.clean_people(), 2)
+        place("relations", [{"id_number": a, "relative_id_number": b, "relation": None, "_defect_column": "relation",
+                             "_defect_raw": rnd.choice(("表兄弟", "叔侄")), "_reason": "unknown_code"}],
+              lambda r: f"{r['id_number']}|{r['relative_id_number']}|{r['_defect_raw']}")
+
+    # ------------------------------------------------------------------ truth
+
+    def truth(self) -> Truth:
+        w = self.w
+        seen = Counter(zip(w.p["region_code"], w.p["name"]))
+
+        def ref(rec: tuple[str, int]) -> dict[str, str]:
+            table, uid = rec
+            return {"table": table, "id": self.keys[table][uid]}
+
+        warnings = []
+        for x in self.pl.warnings:
+            subject = x["subject"]
+            if isinstance(subject, tuple):
+                subject = self.keys[subject[0]][subject[1]]
+            warnings.append({"rule": x["rule"], "subject": subject, "region_code": x["region_code"],
+                             "records": sorted((ref(r) for r in x["records"]), key=lambda d: (d["table"], d["id"])),
+                             "note": x["note"]})
+        warnings.sort(key=lambda d: (d["rule"], d["subject"]))
+        near = [{"rule": x["rule"], "records": [ref(r) for r in x["records"]], "note": x["note"]} for x in self.pl.near]
+        near.sort(key=lambda d: (d["rule"], d["records"][0]["id"]))
+        res = []
+        for r in self.resolutions:
+            true_name = w.name_of(r["true_id_number"])
+            res.append({"table": r["table"], "id": self.keys[r["table"]][r["_uid"]],
+                        "true_id_number": r["true_id_number"], "given_id": r["given_id"],
+                        "given_name": r["given_name"], "village": r["village"], "kind": r["kind"],
+                        "ambiguous": seen[(r["village"], true_name)] > 1})
+        res.sort(key=lambda d: (d["table"], d["id"]))
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for pid, name, v in zip(w.p["id_number"], w.p["name"], w.p["region_code"]):
+            groups[(v, name)].append(pid)
+        namesakes = sorted(sorted(g) for g in groups.values() if len(g) > 1)
+        rej = sorted(self.rejections, key=lambda d: (d["file_table"], d["row"]))
+        return Truth(seed=w.seed, as_of=AS_OF, villages=w.n_villages, scale=w.scale, warnings=warnings,
+                     near_misses=near, resolutions=res, namesakes=namesakes, rejections=rej)
+
+
+def finish(world: World, act: Activity, planter: Planter) -> Batch:
+    f = Finisher(world, act, planter)
+    f.activity()
+    f.reference()
+    f.reference_malformed()
+    truth = f.truth()
+    order = list(TABLES)
+    return Batch(seed=world.seed, villages=world.n_villages, scale=world.scale, as_of=AS_OF,
+                 tables={k: f.tables[k] for k in order}, malformed=f.malformed, truth=truth)
