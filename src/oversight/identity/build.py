@@ -34,11 +34,13 @@ class BuildReport:
     methods: dict[str, int] = field(default_factory=dict)       # resolved rows per method
     findings: dict[str, int] = field(default_factory=dict)      # dq_findings per kind
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)     # seconds per stage
     min_confidence: float = 0.9
 
     def as_dict(self) -> dict:
         return {"counts": self.counts, "resolution": self.resolution, "methods": self.methods,
                 "findings": self.findings, "seconds": round(self.seconds, 3),
+                "stages": {k: round(v, 2) for k, v in self.stages.items()},
                 "min_confidence": self.min_confidence}
 
 
@@ -88,7 +90,13 @@ def build(wh, progress: Progress | None = None, *, min_confidence: float | None 
     report = BuildReport(min_confidence=min_conf)
     steps = 6
 
+    clock = [time.perf_counter(), None]
+
     def tick(stage: str, k: int) -> None:
+        now = time.perf_counter()
+        if clock[1] is not None:
+            report.stages[clock[1]] = now - clock[0]
+        clock[0], clock[1] = now, stage
         if progress:
             progress(stage, k, steps)
 

@@ -12,6 +12,13 @@ _SPACES = re.compile(r"[\s\u3000\u00a0]+")
 _DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "‧": "·", "∙": "·", "⋅": "·", ".": "·"})
 _cc = None
 
+#: variant forms common in names that OpenCC's t2s leaves alone (异体字 -> 规范字)
+EXTRA_VARIANTS = str.maketrans({
+    "澔": "浩", "峯": "峰", "煇": "辉", "淸": "清", "靑": "青", "囯": "国", "旣": "既", "眞": "真",
+    "羣": "群", "綫": "线", "衞": "卫", "暎": "映", "喆": "哲", "堃": "坤", "玮": "玮", "妳": "你",
+    "裡": "里", "瓈": "璃", "峩": "峨", "秊": "年", "亰": "京", "寳": "宝", "珎": "珍", "叚": "假",
+})
+
 
 def _opencc():
     global _cc
@@ -33,7 +40,7 @@ def normalise_name(name: str | None) -> str | None:
     if not s:
         return None
     if not s.isascii():
-        s = _opencc().convert(s)
+        s = _opencc().convert(s).translate(EXTRA_VARIANTS)
     return s.upper()
 
 
@@ -71,52 +78,71 @@ def birth_part(value: str | None) -> str | None:
     return b
 
 
-def id_repairs(value: str | None) -> list[tuple[str, str]]:
+_INV = {w: pow(w, -1, 11) for w in set(_WEIGHTS)}
+
+
+def _checksum_ok(v: str) -> bool:
+    return len(v) == 18 and v[:17].isdigit() and check_char(v[:17]) == v[17]
+
+
+def id_repairs(value: str | None, known=None) -> list[tuple[str, str]]:  # noqa: ANN001
     """Every checksum-valid id one typing slip away from ``value``: one character
     replaced, two adjacent characters swapped, one character dropped or doubled.
-    Returns (id, what was changed)."""
+    Returns (id, what was changed).  With ``known`` (a container of ids, e.g. the
+    register) only repairs found in it are returned, and cheaply."""
     if not value:
         return []
     v = value.upper()
     out: dict[str, str] = {}
     digits = "0123456789"
+
+    def valid(c: str) -> bool:
+        if known is not None:   # the register holds valid ids only
+            return c in known
+        return _checksum_ok(c) and id_valid(c)
+
     if len(v) == 18:
         body, last = v[:17], v[17]
-        if body.isdigit():
-            # one character of the body replaced: exactly one digit per position fits the check char
-            for i in range(17):
-                for d in digits:
-                    if d != body[i]:
-                        cand = body[:i] + d + body[i + 1:]
-                        if check_char(cand) == last:
-                            out.setdefault(cand + last, f"character {i + 1} '{body[i]}'→'{d}'")
-            # the check character itself mistyped
+        if body.isdigit() and last in _CHECK:
+            # one body digit replaced: the check character fixes the only digit that fits
+            total = sum(int(c) * w for c, w in zip(body, _WEIGHTS))
+            target = _CHECK.index(last)
+            for i, w in enumerate(_WEIGHTS):
+                d = ((target - total + w * int(body[i])) * _INV[w]) % 11
+                if d <= 9 and d != int(body[i]):
+                    cand = body[:i] + str(d) + body[i + 1:] + last
+                    if valid(cand):
+                        out.setdefault(cand, f"character {i + 1} '{body[i]}'→'{d}'")
             c = check_char(body)
-            if c != last:
+            if c != last and valid(body + c):
                 out.setdefault(body + c, f"check character '{last}'→'{c}'")
         else:
             bad = [i for i, ch in enumerate(body) if not ch.isdigit()]
             if len(bad) == 1:
                 i = bad[0]
                 for d in digits:
-                    cand = body[:i] + d + body[i + 1:]
-                    if check_char(cand) == last:
-                        out.setdefault(cand + last, f"character {i + 1} '{body[i]}'→'{d}'")
+                    cand = body[:i] + d + body[i + 1:] + last
+                    if valid(cand):
+                        out.setdefault(cand, f"character {i + 1} '{body[i]}'→'{d}'")
+            elif not bad:   # body fine, check character garbled
+                c = check_char(body)
+                if valid(body + c):
+                    out.setdefault(body + c, f"check character '{last}'→'{c}'")
         for i in range(17):
             if v[i] != v[i + 1]:
                 cand = v[:i] + v[i + 1] + v[i] + v[i + 2:]
-                if id_valid(cand):
+                if valid(cand):
                     out.setdefault(cand, f"characters {i + 1}-{i + 2} swapped")
     elif len(v) == 17:
         for i in range(18):
             for d in digits + ("X" if i == 17 else ""):
                 cand = v[:i] + d + v[i:]
-                if id_valid(cand):
+                if valid(cand):
                     out.setdefault(cand, f"character {i + 1} '{d}' missing")
     elif len(v) == 19:
         for i in range(19):
             cand = v[:i] + v[i + 1:]
-            if id_valid(cand):
+            if valid(cand):
                 out.setdefault(cand, f"extra character {i + 1} '{v[i]}'")
     out.pop(v, None)
     return sorted(out.items())

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .exprs import null_str, s
-from .names import birth_part, id_distance, id_repairs, id_valid, normalise_name
+from .names import birth_part, id_distance, id_repairs, normalise_name
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ class Resolver:
 
         # 1. one-character repair of the id
         if g:
-            reps = [(pid, how) for pid, how in id_repairs(g) if pid in self.by_id]
+            reps = id_repairs(g, self.by_id)
             if n:
                 named = [(pid, how) for pid, how in reps if self.by_id[pid].norm == n]
                 if len(named) == 1:
@@ -298,15 +299,16 @@ class Resolver:
 
 def load_resolver(wh, people: ibis.Table, min_confidence: float) -> Resolver:  # noqa: ANN001
     pt = wh.table("persons").select("id_number", "name", "region_code", "birth_date").to_pyarrow()
+    births = pc.strftime(pc.cast(pt["birth_date"], pa.timestamp("s")), format="%Y%m%d").to_pylist()
     persons = []
-    for pid, name, region, bd in zip(*(pt[c].to_pylist() for c in pt.column_names)):
-        birth = bd.strftime("%Y%m%d") if bd is not None else birth_part(pid)
-        persons.append(Person(pid, name, normalise_name(name), region, birth))
+    for pid, name, region, birth in zip(pt["id_number"].to_pylist(), pt["name"].to_pylist(),
+                                        pt["region_code"].to_pylist(), births):
+        persons.append(Person(pid, name, normalise_name(name), region, birth or birth_part(pid)))
     v = people.filter(~people.unresolved & people.given_id.notnull() & people.given_name.notnull())
     h = v.group_by(["given_name", "region_code", "given_id"]).agg(n=v.count()).to_pyarrow()
     history: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for name, region, gid, k in zip(*(h[c].to_pylist() for c in ("given_name", "region_code", "given_id", "n"))):
-        if not id_valid(gid):
+        if not gid or len(gid) != 18:   # flagged valid at ingestion
             continue
         d = history[(normalise_name(name), region)]
         d[gid] = d.get(gid, 0) + int(k)
