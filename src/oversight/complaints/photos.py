@@ -73,6 +73,9 @@ def clean(name: str, data: bytes, s: Settings) -> CleanPhoto:
         raise UnsupportedType(f"file {label!r} is not a readable image ({type(exc).__name__})",
                               code="not_an_image") from exc
     img.thumbnail((s.photo_max_side, s.photo_max_side))
+    has_alpha_src = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    img = img.convert("RGBA" if has_alpha_src else "RGB")
+    img = Image.frombytes(img.mode, img.size, img.tobytes())   # a fresh image: pixels only, empty info
     has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
     out = io.BytesIO()
     if kind == "png" or has_alpha:

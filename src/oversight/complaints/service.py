@@ -205,9 +205,13 @@ def track(session: Session, code: str, secret: str, client: str, s: Settings | N
            f"too many wrong tracking codes or secrets from your connection; wait {s.track_window_minutes} "
            "minutes and try again", **ctx)
     if norm:
-        _limit(session, "track_fail_code", norm, s.track_fail_code, s.track_window_minutes,
-               f"this tracking code is locked for {s.track_window_minutes} minutes after too many wrong secrets",
-               error=Locked, object_id=norm, **{k: v for k, v in ctx.items() if k != "object_id"})
+        try:
+            _limit(session, "track_fail_code", norm, s.track_fail_code, s.track_window_minutes,
+                   f"this tracking code is locked for {s.track_window_minutes} minutes after too many wrong "
+                   "secrets", error=Locked, object_id=norm, **ctx)
+        except Locked:
+            note_attempt(session, [("track_fail_client", ckey)])     # knocking on a locked code counts too
+            raise
     c = session.scalar(select(Complaint).where(Complaint.code == norm)) if norm else None
     if c is None or not security.secret_matches(secret or "", c.secret_hash):
         note_attempt(session, [("track_fail_client", ckey)] + ([("track_fail_code", norm)] if norm else []))
