@@ -2,8 +2,7 @@
 
 ``create_app()`` mounts the REST API at ``/api/v1`` (OpenAPI at ``/openapi.json``, docs at
 ``/docs``).  The public portal (``/``) and the staff console (``/console``) are server-rendered
-pages that hang off the same app; until they land, ``/`` and ``/console`` answer with a short
-placeholder page.
+pages that hang off the same app (the console: ``oversight.console``).
 """
 
 from __future__ import annotations
@@ -71,9 +70,8 @@ def create_app(database_url: str | None = None, *, deliver_every: float | None =
                 "<h1>基层公权力大数据监督</h1><p>Public portal. Staff: <a href=/console>console</a>. "
                 "API: <a href=/docs>/docs</a>.</p>")
 
-    @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
-    def console() -> str:
-        return ("<!doctype html><meta charset=utf-8><title>oversight console</title>"
-                "<h1>Staff console</h1><p>Sign in through <code>POST /api/v1/auth/login</code>.</p>")
+    from ..console import install as install_console  # the staff console (/console) and /static
+
+    install_console(app)
 
     return app

@@ -1,0 +1,21 @@
+"""The staff console (``/console``): dashboard (大数据账), warnings, data quality, rules, admin.
+
+``install(app)`` mounts the pages and the static files (``/static``: ECharts, HTMX, CSS).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+def install(app) -> None:  # noqa: ANN001 - a FastAPI app
+    from fastapi.staticfiles import StaticFiles
+
+    from .router import router
+    from . import pages  # noqa: F401  (registers data quality, rules, admin on the router)
+
+    app.include_router(router)
+    if not any(getattr(r, "path", None) == "/static" for r in app.routes):
+        app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
