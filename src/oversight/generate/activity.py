@@ -372,7 +372,9 @@ class Activity:
                 cols["payee_name"].append(name)
                 cols["amount"].append(amount)
                 cols["paid_at"].append(t)
-                cols["approved_at"].append(t - rnd.randint(3600, 5 * 86400))
+                # approved on the payment day or a few days before, in office hours
+                ap = (day - rnd.choice((0, 0, 1, 1, 2, 3, 5))) * 86400 + rnd.randint(8 * 3600 + 1800, 17 * 3600)
+                cols["approved_at"].append(ap if ap < t else ap - 86400)
                 cols["channel"].append(channel)
                 cols["category"].append(category)
                 cols["has_invoice"].append(invoice)

@@ -28,16 +28,16 @@ SORT = {"labor": ("work_date", "LW", 8), "subsidies": ("paid_date", "BZ", 7), "p
 ACTIVITY = tuple(SORT)
 
 BAD_DATES = ("2025-02-30", "2024-02-30", "2025-04-31", "2025-06-31", "2025年2月29日", "2024/13/05", "2025-09-31")
+#: per table, the defects its malformed rows cycle through (the first ones always occur)
 DEFECTS: dict[str, list[tuple[str, str, tuple[str, ...] | None]]] = {
-    "labor": [("bad_date", "work_date", BAD_DATES), ("not_a_number", "amount", ("贰佰元", "2OO", "待定", "约200")),
-              ("negative_amount", "amount", None), ("missing_required", "record_id", ("",)),
+    "labor": [("negative_amount", "amount", None), ("missing_required", "record_id", ("",)),
+              ("bad_date", "work_date", BAD_DATES), ("not_a_number", "amount", ("贰佰元", "2OO", "待定", "约200")),
               ("missing_required", "region_code", ("",)), ("not_a_number", "days", ("一天", "半天"))],
     "subsidies": [("unknown_code", "kind", ("救济粮", "低保户", "困难补助")), ("bad_date", "paid_date", BAD_DATES),
                   ("negative_amount", "amount", None), ("missing_required", "region_code", ("",))],
-    "payments": [("unknown_code", "channel", ("支付宝", "微信")), ("bad_timestamp", "paid_at",
-                 ("2025-02-30 10:00:00", "2024-11-31 09:15:00", "2025-06-15 25:10:00")),
-                 ("not_a_number", "amount", ("壹仟元", "1.000,00")), ("negative_amount", "amount", None),
-                 ("unknown_code", "category", ("礼品", "佣金"))],
+    "payments": [("bad_timestamp", "paid_at", ("2025-02-30 10:00:00", "2024-11-31 09:15:00", "2025-06-15 25:10:00")),
+                 ("not_a_number", "amount", ("壹仟元", "1.000,00")), ("unknown_code", "channel", ("支付宝", "微信")),
+                 ("negative_amount", "amount", None), ("unknown_code", "category", ("礼品", "佣金"))],
     "leases": [("unknown_code", "award_method", ("招拍挂", "口头约定")), ("bad_date", "end_date", ("2026-02-30",))],
     "projects": [("not_a_number", "contract_amount", ("待定", "见合同")), ("unknown_code", "procurement_method", ("议标",))],
     "decisions": [("bad_date", "approved_date", ("2025-04-31", "2024-09-31"))],
@@ -104,7 +104,11 @@ class Finisher:
         has = np.array([x is not None for x in true], dtype=bool)
         r = self.rng.random(n)
         kinds = self.rng.choice(4, p=TYPO_WEIGHTS, size=n)
-        pick = (has & (cmode == 0) & (r < TYPO_SHARE)) | (cmode >= 2)
+        # about TYPO_SHARE of the table's person rows in all, counting the planted ones
+        eligible = has & (cmode == 0)
+        forced = cmode >= 2
+        share = max(0.0, TYPO_SHARE * int(has.sum()) - int(forced.sum())) / max(1, int(eligible.sum()))
+        pick = (eligible & (r < share)) | forced
         idx = np.flatnonzero(pick)
         col, ncol = PERSON_COLUMN[name], NAME_COLUMN[name]
         ids = t.column(col).to_numpy(zero_copy_only=False).copy()
@@ -156,12 +160,11 @@ class Finisher:
         rnd = self.rnd
         key = TABLES[name].key[0]
         defects = DEFECTS[name]
-        start = rnd.randrange(len(defects))
         rows = []
         for j, i in enumerate(picks):
             row = t.slice(int(i), 1).to_pylist()[0]
             pos = int(i) + j + 1
-            reason, column, raws = defects[(start + j) % len(defects)]
+            reason, column, raws = defects[j % len(defects)]
             if prefix:
                 row[key] = f"{prefix}{pos + 1:0{width}d}"
             else:

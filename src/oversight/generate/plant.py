@@ -120,7 +120,10 @@ class Planter:
 
     def official(self, pred=lambda o: True, village: str | None = None) -> Official:
         cands = self.officials(village)
-        o = next((x for x in cands if pred(x)), None) or cands[0]
+        o = next((x for x in cands if pred(x)), None) or (cands[0] if cands else None)
+        if o is None:   # a small district has run out of officials: appoint one more
+            o = self.new_official(village or self.village(), self.rnd.choice(("committee_member", "group_leader")),
+                                  D(2021, 1, 12), None)
         self._used_officials.add(o.id_number)
         self.w.reserved.add(o.id_number)
         return o
@@ -282,7 +285,10 @@ class Planter:
         if name is None:
             name = w.company[payee]["name"] if kind == "company" else w.name_of(payee)
         if approved_at == "auto":
-            approved_at = paid_at - dt.timedelta(hours=self.rnd.randint(2, 72))
+            d = paid_at.date() - dt.timedelta(days=self.rnd.choice((0, 1, 1, 2, 4)))
+            approved_at = T(d.year, d.month, d.day, self.rnd.randint(8, 16), self.rnd.randint(0, 59), self.rnd.randint(0, 59))
+            if approved_at >= paid_at:
+                approved_at -= dt.timedelta(days=1)
         uid = a.uid()
         a.rows["payments"].append({
             "region_code": village, "account_no": account or a.info[village]["account"], "payee_kind": kind,
