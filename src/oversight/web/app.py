@@ -11,7 +11,6 @@ import contextlib
 import threading
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from .. import config
 from ..api import errors
@@ -64,11 +63,12 @@ def create_app(database_url: str | None = None, *, deliver_every: float | None =
     def healthz() -> dict:
         return {"ok": True}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def portal() -> str:
-        return ("<!doctype html><meta charset=utf-8><title>oversight</title>"
-                "<h1>基层公权力大数据监督</h1><p>Public portal. Staff: <a href=/console>console</a>. "
-                "API: <a href=/docs>/docs</a>.</p>")
+    from ..complaints.pages import router as complaint_pages  # the public portal (/) and 监督一点通 (issue 7)
+    from ..portal.views import router as portal_pages
+
+    app.state.warehouse_url = None            # the portal publishes from config's warehouse unless set
+    app.include_router(portal_pages)
+    app.include_router(complaint_pages)
 
     from ..console import install as install_console  # the staff console (/console) and /static
 
