@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from .demo import demo_command
+from .generate.cli import generate as generate_command
 from .identity.cli import evaluate_command, identity_app, person_app
 from .ingest.cli import ingest_command, quarantine_app
+from .warnings.cli import export_app, rules_app, scan_command
+from .workflow.cli import register as register_workflow
 
 app = typer.Typer(
     name="oversight",
@@ -14,18 +18,17 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
+app.command("demo")(demo_command)
+app.command("generate")(generate_command)
 app.command("ingest")(ingest_command)
 app.add_typer(quarantine_app, name="quarantine")
-
 app.add_typer(identity_app, name="identity")
 app.add_typer(person_app, name="person")
-app.command("evaluate")(evaluate_command)
-
-from .warnings.cli import export_app, rules_app, scan_command  # noqa: E402  (rules issue)
-
 app.command("scan")(scan_command)
 app.add_typer(rules_app, name="rules")
+app.command("evaluate")(evaluate_command)
 app.add_typer(export_app, name="export")
+register_workflow(app)   # serve, users, audit, regions, workflow, notify
 
 
 def main() -> None:
