@@ -275,7 +275,8 @@ def _detail_context(page: Page, wid: str) -> dict[str, Any]:
         timeline.append({"at": a.uploaded_at, "kind": "file", "a": a})
     timeline.sort(key=lambda x: x["at"])
     allowed = workflow.allowed_actions(page.s, page.user, w, region)
-    moves = [workflow.MOVES[a] for a in allowed]
+    backward = ("return", "reject_rectification", "reject_dismissal", "triage")
+    moves = sorted((workflow.MOVES[a] for a in allowed), key=lambda m: m.action in backward)
     targets = _dispatch_targets(page, region) if "dispatch" in allowed else []
     source: dict[str, dict] = {}
     source_error = None
