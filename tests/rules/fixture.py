@@ -386,7 +386,7 @@ EXPECTED_RECORDS = {
     ("project.split_to_avoid_tender", f"{V2}|{CB}|2025-01-10"): {("projects", "PS1"), ("projects", "PS2"),
                                                                  ("projects", "PS3")},
     ("payment.duplicate", f"ACC-1|{PX}|2025-03-01"): {("payments", "PU1"), ("payments", "PU2")},
-    ("lease.expired_not_retendered", "A1"): {("leases", "LS-A1b")},
+    ("lease.expired_not_retendered", "A1"): {("leases", "LS-A1b"), ("assets", "A1")},
     ("labor.insider_worker", f"{S1}|{V1}|2025"): {("labor", "LE-5")},
     ("labor.days_over_limit", f"{P1}|2025"): {("labor", f"LA1-{i:03d}") for i in range(151)}
     | {("labor", f"LA2-{i:03d}") for i in range(150)},

@@ -279,6 +279,108 @@ def _count(expr: Any) -> int:
     return int(expr.count().to_pyarrow().as_py())
 
 
+# --------------------------------------------------------------------------- compiled SQL cache
+#
+# Building and compiling an Ibis expression costs far more than running it on
+# small data (tenths of a second per rule).  The SQL a rule compiles to depends
+# only on the engine, the parameters, the tables' columns and the code, not on
+# the data: it is compiled once with a sentinel as-of date, kept (in memory and
+# in $OVERSIGHT_HOME/cache), and the real date is put in its place.
+
+SENTINEL = dt.date(1901, 2, 3)
+_SENTINEL_SQL = "MAKE_DATE(1901, 2, 3)"
+_MEMORY: dict[str, list[str | None]] = {}
+_CODE: str | None = None
+CACHED_ENGINES = ("duckdb", "postgres")
+
+
+def _code_version() -> str:
+    global _CODE
+    if _CODE is None:
+        import hashlib
+        from importlib.metadata import version
+        from pathlib import Path
+
+        h = hashlib.sha1()
+        for f in sorted(Path(__file__).parent.glob("*.py")):
+            h.update(f.read_bytes())
+        for pkg in ("ibis-framework", "sqlglot"):
+            h.update(version(pkg).encode())
+        _CODE = h.hexdigest()[:16]
+    return _CODE
+
+
+def _cache_file():  # noqa: ANN202
+    from .. import config
+
+    return config.home() / "cache" / "rule-sql.json"
+
+
+def _disk_load() -> dict:
+    try:
+        return json.loads(_cache_file().read_text(encoding="utf-8"))
+    except Exception:
+        return {}
+
+
+def _disk_save(entries: dict) -> None:
+    import os
+
+    try:
+        path = _cache_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = _disk_load()
+        data.update(entries)
+        if len(data) > 2000:
+            data = dict(list(data.items())[-2000:])
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def _schema_key(ctx: Ctx) -> str:
+    from .base import IDENTITY_SCHEMAS
+
+    return json.dumps({n: list(ctx.raw(n).columns) for n in IDENTITY_SCHEMAS}, sort_keys=True)
+
+
+def _sql_for(rule: Rule, params: dict, ctx: Ctx, sentinel_ctx: Ctx, schema_key: str,
+             new_entries: dict) -> tuple[str | None, str | None]:
+    key = json.dumps([_code_version(), ctx.engine, rule.id, params, schema_key], sort_keys=True)
+    hit = _MEMORY.get(key) or new_entries.get(key)
+    if hit is None:
+        disk = _disk_load() if not _MEMORY.get("_disk_read") else {}
+        _MEMORY["_disk_read"] = ["1", None]
+        for k, v in disk.items():
+            _MEMORY.setdefault(k, v)
+        hit = _MEMORY.get(key)
+    if hit is None:
+        h = rule.build(sentinel_ctx, params)
+        sql = ctx.backend.compile(h.table)
+        unj = ctx.backend.compile(h.unjudged.count()) if h.unjudged is not None else None
+        if "1901" in sql.replace(_SENTINEL_SQL, "") or (unj and "1901" in unj.replace(_SENTINEL_SQL, "")):
+            hit = [None, None]          # the date is spelled some other way: no caching
+        else:
+            hit = [sql, unj]
+        _MEMORY[key] = hit
+        new_entries[key] = hit
+    if hit[0] is None:
+        return None, None
+    lit = f"MAKE_DATE({ctx.as_of.year}, {ctx.as_of.month}, {ctx.as_of.day})"
+    return hit[0].replace(_SENTINEL_SQL, lit), hit[1].replace(_SENTINEL_SQL, lit) if hit[1] else None
+
+
+def _run_sql(backend: Any, engine: str, sql: str) -> list[dict]:
+    if engine == "duckdb":
+        return backend.con.sql(sql).fetch_arrow_table().to_pylist()
+    with backend.con.cursor() as cur:
+        cur.execute(sql)
+        cols = [d.name for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
 # --------------------------------------------------------------------------- run
 
 Progress = Callable[[Rule, int, int], None]
@@ -286,7 +388,7 @@ Progress = Callable[[Rule, int, int], None]
 
 def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engine: str = "duckdb",
         config: dict[str, RuleConfig] | None = None, overrides: dict[str, dict[str, Any]] | None = None,
-        progress: Progress | None = None, regions: Regions | None = None) -> list[RuleResult]:
+        progress: Progress | None = None, regions: Regions | None = None, cache: bool = True) -> list[RuleResult]:
     """Run the rules on an Ibis backend as of a date; nothing is written."""
     from . import REGISTRY as _  # noqa: F401
 
@@ -295,6 +397,11 @@ def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engi
     cfg = configured() if config is None else config
     regions = regions or Regions.load(backend)
     ctx = Ctx(backend, as_of, engine)
+    use_cache = engine in CACHED_ENGINES and cache
+    sentinel_ctx = Ctx(backend, SENTINEL, engine)
+    sentinel_ctx._cache = ctx._cache            # same bound tables
+    schema_key = _schema_key(ctx) if use_cache else ""
+    new_entries: dict = {}
     results = []
     for i, rule in enumerate(rules):
         rc = cfg.get(rule.id)
@@ -313,18 +420,29 @@ def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engi
             distinct.setdefault(json.dumps(params, sort_keys=True), []).append(prefix)
         for key, owned in distinct.items():
             params = json.loads(key)
-            h = rule.build(ctx, params)
-            rows = _fetch(h.table)
+            sql = unj_sql = None
+            if use_cache:
+                sql, unj_sql = _sql_for(rule, params, ctx, sentinel_ctx, schema_key, new_entries)
+            if sql is not None:
+                rows = _run_sql(backend, engine, sql)
+            else:
+                h = rule.build(ctx, params)
+                rows = _fetch(h.table)
             for f in group_hits(rule, rows, params, regions):
                 if prefix_for(f.region_code, prefixes) in owned:
                     findings[f.subject] = f
                     hits.update((f.subject, t, r) for t, r in f.records)
-            if res.unjudged == 0 and h.unjudged is not None and key == json.dumps(sets[""], sort_keys=True):
-                res.unjudged = _count(h.unjudged)
+            if res.unjudged == 0 and key == json.dumps(sets[""], sort_keys=True):
+                if unj_sql is not None:
+                    res.unjudged = int(_run_sql(backend, engine, unj_sql)[0].popitem()[1])
+                elif sql is None and h.unjudged is not None:
+                    res.unjudged = _count(h.unjudged)
         res.findings = [findings[s] for s in sorted(findings)]
         res.hits = len(hits)
         res.seconds = time.perf_counter() - t0
         results.append(res)
+    if new_entries:
+        _disk_save(new_entries)
     if progress:
         progress(rules[-1] if rules else None, len(rules), len(rules))  # type: ignore[arg-type]
     return results

@@ -34,11 +34,14 @@ def _expired(c: Ctx, p: dict) -> Hits:
     j = b.join(latest, "asset_id")
     j = j.filter(j.end_date == j.latest_end)
     j = j.mutate(days_over=c.D.delta(j.end_date, unit="day"))
-    return Hits(j.filter(j.days_over > p["grace_days"]), unj)
+    h = j.filter(j.days_over > p["grace_days"])
+    # the warning rests on the latest lease and on the asset register row
+    return Hits(h.union(h.mutate(table_name=ibis.literal("assets"), record_id=h.asset_id)), unj)
 
 
 def _expired_facts(g: Group, p: dict) -> dict:
-    return {**_base(g), "end": fmt_date(g.first("end_date")), "days": fmt_num(g.first("days_over")),
+    return {**_base(g), "contracts": ", ".join(sorted({r["contract_id"] for r in g.rows})),
+            "end": fmt_date(g.first("end_date")), "days": fmt_num(g.first("days_over")),
             "grace": p["grace_days"], "amount": float(g.first("days_over") or 0)}
 
 
@@ -47,9 +50,9 @@ register(Rule(
     (Param("grace_days", 30, "到期后允许的重新发包天数", "days allowed after expiry to re-let the asset"),),
     (("asset_id", "str"),), "asset_id",
     _expired, _expired_facts,
-    zh="{place}资产{asset}的最近一份发包合同{records}（承租方{lessee}）已于{end}到期，截至扫描日已过{days}天"
+    zh="{place}资产{asset}的最近一份发包合同{contracts}（承租方{lessee}）已于{end}到期，截至扫描日已过{days}天"
        "（超过{grace}天）仍无新合同。依据：该资产全部发包合同中结束日期最晚的一份。",
-    en="The latest lease {records} of asset {asset} in {place_en} (lessee {lessee}) ended on {end}, {days} days "
+    en="The latest lease {contracts} of asset {asset} in {place_en} (lessee {lessee}) ended on {end}, {days} days "
        "before the scan date (more than {grace}) and no new lease follows. Evidence: of all leases of the asset, "
        "the one with the latest end date.",
     amount="amount"))

@@ -39,7 +39,7 @@ def session():  # noqa: ANN201 - a SparkSession
         cores = os.environ.get("OVERSIGHT_SPARK_CORES", "2")
         _SESSION = (
             SparkSession.builder.master(f"local[{cores}]").appName("oversight")
-            .config("spark.sql.shuffle.partitions", os.environ.get("OVERSIGHT_SPARK_PARTITIONS", "4"))
+            .config("spark.sql.shuffle.partitions", os.environ.get("OVERSIGHT_SPARK_PARTITIONS", "2"))
             .config("spark.default.parallelism", "2")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
