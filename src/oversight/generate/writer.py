@@ -8,6 +8,7 @@ in at their planned positions with the raw text of their defect.
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
@@ -316,7 +317,7 @@ def write(batch: Batch, out_dir: Path | str, seed: int | None = None, progress: 
             w.write_xlsx([table], form.file)
     if multi:
         w.write_xlsx(multi, F.MULTI_WORKBOOK)
-    truth = batch.truth
+    truth = copy.deepcopy(batch.truth)
     truth.files = [{**forms[t].describe(), "rows": counts[t]} for t in TABLES]
     for r in truth.rejections:
         form = forms[r["file_table"]]
