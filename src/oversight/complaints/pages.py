@@ -75,7 +75,7 @@ def _form_page(request: Request, form: dict, error: str = "", status: int = 200)
 
 @router.get("/new", response_class=HTMLResponse)
 async def new(request: Request, village: str = "") -> HTMLResponse:
-    form = {"village": village[:12], "category": "other", "text": "", "contact": "", "anonymous": True}
+    form = {"village": village[:12], "category": "other", "text": "", "contact": "", "anonymous": False}
     return await run_in_threadpool(_form_page, request, form)
 
 
