@@ -513,11 +513,16 @@ def parse_column(arr: pa.Array, col: Column, kinds: pa.Array | None = None) -> P
     arr = _string(arr)
     if col.kind == Kind.PARTY_ID:
         return parse_party_id(arr, kinds if kinds is not None else _nulls(len(arr)))
-    parser = PARSERS[col.kind]
     if not _few_distinct(arr):
-        return parser(arr, col)
+        return PARSERS[col.kind](arr, col)
+    return parse_distinct(arr, col)
+
+
+def parse_distinct(arr: pa.Array, col: Column) -> Parsed:
+    """Parse each distinct value once and map the results back to the rows."""
+    arr = _string(arr)
     enc = pc.dictionary_encode(arr)
-    values, errors = parser(enc.dictionary, col)
+    values, errors = PARSERS[col.kind](enc.dictionary, col)
     values = values.take(enc.indices)
     errors = errors.take(enc.indices) if has_errors(errors) else _nulls(len(arr))
     return values, errors

@@ -92,17 +92,17 @@ def print_report(report: BatchReport) -> None:
     out.print(t)
     for name, c in sorted(report.counts.items()):
         out.print(f"{name}: read {c.read} = loaded {c.loaded} + replaced {c.replaced} + rejected {c.rejected}"
-                  f"{'' if c.balanced else '  [red](does not add up)[/red]'}", highlight=False)
+                  f"{'' if c.balanced else '  [red](does not add up)[/red]'}", highlight=False, soft_wrap=True)
     for r in report.rejections:
         if r.kind == "file":
-            out.print(f"[red]file rejected[/red] {escape(r.where)}: {escape(r.reason)}", highlight=False)
+            out.print(f"[red]file rejected[/red] {escape(r.where)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
         elif r.kind == "note":
-            out.print(f"[yellow]note[/yellow] {escape(r.where)}: {escape(r.reason)}", highlight=False)
+            out.print(f"[yellow]note[/yellow] {escape(r.where)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
     rows = [r for r in report.rejections if r.kind == "row"]
     for r in rows[:20]:
-        out.print(f"[red]rejected[/red] {escape(r.where)}: {escape(r.reason)}", highlight=False)
+        out.print(f"[red]rejected[/red] {escape(r.where)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
     if len(rows) > 20:
-        out.print(f"… and {len(rows) - 20} more rejected rows: oversight quarantine list")
+        out.print(f"… and {len(rows) - 20} more rejected rows: oversight quarantine list", soft_wrap=True)
 
 
 def _filters(batch: str | None, table: str | None) -> tuple[str, list]:
