@@ -207,18 +207,24 @@ class Ctx:
 
     # ---- people
     def with_person(self, base: ir.Table, table_name: str, id_col: str) -> ir.Table:
-        """base + person_id, p_method, p_confidence, p_status, p_given_id, p_name (left join)."""
+        """base + person_id, p_method, p_confidence, p_status, p_given_id, p_given_name, p_detail (left join)."""
         por = self.raw("person_of_record")
         por = por.filter(por.table_name == table_name).select(
             _por_rid=por.record_id, person_id=por.person_id, p_method=por.method,
             p_confidence=por.confidence.cast("float64"), p_status=por.status, p_given_id=por.given_id,
             p_given_name=por.given_name,
             p_detail=por.detail if "detail" in por.columns else ibis.null("string"))
-        j = base.left_join(por, base[id_col] == por._por_rid).drop("_por_rid")
+        return base.left_join(por, base[id_col] == por._por_rid).drop("_por_rid")
+
+    def named(self, t: ir.Table) -> ir.Table:
+        """t (with person_id) + p_name (register name, else the name the row gives) and p_death.
+
+        Joined late, on hits only, so that heavy rules aggregate before they look names up.
+        """
         persons = self.raw("persons")
-        pp = persons.select(_pp_id=persons.id_number, p_name=persons.name, p_death=persons.death_date)
-        j = j.left_join(pp, j.person_id == pp._pp_id).drop("_pp_id")
-        return j.mutate(p_name=ibis.coalesce(j.p_name, j.p_given_name))
+        pp = persons.select(_pp_id=persons.id_number, _pp_name=persons.name, p_death=persons.death_date)
+        j = t.left_join(pp, t.person_id == pp._pp_id).drop("_pp_id")
+        return j.mutate(p_name=ibis.coalesce(j._pp_name, j.p_given_name)).drop("_pp_name")
 
     def insiders(self) -> ir.Table:
         i = self.raw("insiders")

@@ -31,7 +31,7 @@ def _days_over_limit(c: Ctx, p: dict) -> Hits:
     b = b.mutate(year=b.work_date.year())
     agg = b.group_by(["person_id", "year"]).aggregate(total_days=b.days.sum(), n_villages=b.region_code.nunique())
     agg = agg.filter(agg.total_days > p["max_days"])
-    return Hits(b.join(agg, ["person_id", "year"]), unj)
+    return Hits(c.named(b.join(agg, ["person_id", "year"])), unj)
 
 
 def _days_over_limit_facts(g: Group, p: dict) -> dict:
@@ -62,7 +62,7 @@ def _same_day(c: Ctx, p: dict) -> Hits:
     agg = b.group_by(["person_id", "work_date"]).aggregate(
         day_villages=b.region_code.nunique(), day_total=b.days.sum())
     agg = agg.filter((agg.day_villages >= 2) & (agg.day_total > p["max_days_per_day"]))
-    return Hits(b.join(agg, ["person_id", "work_date"]), unj)
+    return Hits(c.named(b.join(agg, ["person_id", "work_date"])), unj)
 
 
 def _same_day_facts(g: Group, p: dict) -> dict:
@@ -97,7 +97,7 @@ def _insider_worker(c: Ctx, p: dict) -> Hits:
     ok = b.person_id.notnull() & b.work_date.notnull()
     unj = b.filter(~ok)
     h = c.insider_join(b.filter(ok), "region_code", "person_id", "work_date")
-    return Hits(h.mutate(year=h.work_date.year()), unj)
+    return Hits(c.named(h.mutate(year=h.work_date.year())), unj)
 
 
 def _insider_worker_facts(g: Group, p: dict) -> dict:
@@ -127,7 +127,7 @@ def _deceased_worker(c: Ctx, p: dict) -> Hits:
     b = _labor(c)
     ok = b.person_id.notnull() & b.work_date.notnull()
     unj = b.filter(~ok)
-    b = b.filter(ok)
+    b = c.named(b.filter(ok))
     return Hits(b.filter(b.p_death.notnull() & (b.work_date > b.p_death)), unj)
 
 

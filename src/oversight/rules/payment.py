@@ -200,7 +200,7 @@ def _insider(c: Ctx, p: dict) -> Hits:
     ok_p = persons.person_id.notnull() & persons.paid_at.notnull() & persons.category.notnull()
     ok_c = companies.payee_id.notnull() & companies.paid_at.notnull() & companies.category.notnull()
     unj = persons.filter(~ok_p).select("record_id").union(companies.filter(~ok_c).select("record_id"))
-    hp = c.insider_join(persons.filter(ok_p), "region_code", "person_id", "paid_date")
+    hp = c.named(c.insider_join(persons.filter(ok_p), "region_code", "person_id", "paid_date"))
     hp = hp.mutate(l_link=ibis.null("string"), l_depth=ibis.null("int64"), l_share=ibis.null("float64"),
                    l_chain=ibis.null("string"))
     hc = c.linked_company_join(companies.filter(ok_c), "region_code", "payee_id", "paid_date")

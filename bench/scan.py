@@ -1,0 +1,212 @@
+"""Scan benchmark: the full rule scan on a generated district, per-rule seconds, peak memory,
+and the engine against hand-written DuckDB SQL for six rules.
+
+    python -m bench.scan                 # default size (150 villages)
+    python -m bench.scan --scale 20      # 20x the activity rows
+    python -m bench.scan --villages 6    # quick
+
+Figures go to bench/out/scan-<villages>v-x<scale>.json and README.md ("Rule engine").
+Timings: "cold" compiles every rule (empty SQL cache), "warm" is a re-scan (SQL cached),
+"store" is writing the warnings to the app database (SQLite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+HAND_SQL: dict[str, str] = {
+    "labor.days_over_limit": """
+WITH l AS (
+  SELECT l.record_id, l.work_date, l.days, p.person_id FROM labor l
+  JOIN person_of_record p ON p.table_name = 'labor' AND p.record_id = l.record_id
+  WHERE l.work_date <= DATE '{D}' AND p.person_id IS NOT NULL AND l.days IS NOT NULL),
+a AS (SELECT person_id, year(work_date) AS y FROM l GROUP BY 1, 2 HAVING sum(days) > 300)
+SELECT l.person_id || '|' || CAST(a.y AS VARCHAR) AS subject, l.record_id
+FROM l JOIN a ON l.person_id = a.person_id AND year(l.work_date) = a.y""",
+    "labor.insider_worker": """
+WITH l AS (
+  SELECT l.record_id, l.region_code, l.work_date, p.person_id FROM labor l
+  JOIN person_of_record p ON p.table_name = 'labor' AND p.record_id = l.record_id
+  WHERE l.work_date <= DATE '{D}' AND p.person_id IS NOT NULL)
+SELECT DISTINCT l.person_id || '|' || l.region_code || '|' || CAST(year(l.work_date) AS VARCHAR) AS subject, l.record_id
+FROM l JOIN insiders i ON i.village_code = l.region_code AND i.person_id = l.person_id
+ AND (i.start_date IS NULL OR i.start_date <= l.work_date) AND (i.end_date IS NULL OR i.end_date >= l.work_date)""",
+    "subsidy.duplicate": """
+WITH s AS (
+  SELECT s.record_id, s.kind, s.paid_date, strftime(s.paid_date, '%Y-%m') AS m, p.person_id FROM subsidies s
+  JOIN person_of_record p ON p.table_name = 'subsidies' AND p.record_id = s.record_id
+  WHERE s.paid_date <= DATE '{D}' AND p.person_id IS NOT NULL AND s.kind IS NOT NULL),
+a AS (SELECT person_id, kind, m FROM s GROUP BY ALL HAVING count(DISTINCT record_id) >= 2)
+SELECT s.person_id || '|' || s.kind || '|' || s.m AS subject, s.record_id FROM s JOIN a USING (person_id, kind, m)""",
+    "project.no_public_tender": """
+SELECT project_id AS subject, project_id AS record_id FROM projects
+WHERE (contract_date IS NULL OR contract_date <= DATE '{D}') AND contract_amount >= 400000
+  AND procurement_method <> 'public_tender'""",
+    "project.split_to_avoid_tender": """
+WITH p AS (
+  SELECT project_id, region_code, coalesce(contractor_credit_code, contractor_name) AS c, contract_amount AS a,
+         contract_date AS d FROM projects
+  WHERE contract_date <= DATE '{D}' AND contract_amount < 400000 AND procurement_method <> 'public_tender'
+    AND coalesce(contractor_credit_code, contractor_name) IS NOT NULL),
+q AS (SELECT *, lag(d) OVER (PARTITION BY region_code, c ORDER BY d, project_id) AS prev FROM p),
+r AS (SELECT *, sum(CASE WHEN prev IS NULL OR d - prev > 90 THEN 1 ELSE 0 END)
+        OVER (PARTITION BY region_code, c ORDER BY d, project_id ROWS UNBOUNDED PRECEDING) AS ch FROM q),
+g AS (SELECT region_code, c, ch, min(d) AS first FROM r GROUP BY ALL HAVING count(*) >= 2 AND sum(a) >= 400000)
+SELECT r.region_code || '|' || r.c || '|' || strftime(g.first, '%Y-%m-%d') AS subject, r.project_id AS record_id
+FROM r JOIN g USING (region_code, c, ch)""",
+    "payment.duplicate": """
+WITH p AS (
+  SELECT payment_id, account_no, coalesce(payee_id, payee_name) AS payee, amount, CAST(paid_at AS DATE) AS d
+  FROM payments WHERE CAST(paid_at AS DATE) <= DATE '{D}' AND account_no IS NOT NULL
+    AND coalesce(payee_id, payee_name) IS NOT NULL AND amount IS NOT NULL),
+q AS (SELECT *, lag(d) OVER (PARTITION BY account_no, payee, amount ORDER BY d, payment_id) AS prev FROM p),
+r AS (SELECT *, sum(CASE WHEN prev IS NULL OR d - prev > 7 THEN 1 ELSE 0 END)
+        OVER (PARTITION BY account_no, payee, amount ORDER BY d, payment_id ROWS UNBOUNDED PRECEDING) AS ch FROM q),
+g AS (SELECT account_no, payee, amount, ch, min(d) AS first FROM r GROUP BY ALL HAVING count(*) >= 2)
+SELECT r.account_no || '|' || r.payee || '|' || strftime(g.first, '%Y-%m-%d') AS subject, r.payment_id AS record_id
+FROM r JOIN g USING (account_no, payee, amount, ch)""",
+}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def hand_written(wh, as_of: dt.date, repeat: int = 3) -> dict[str, dict]:  # noqa: ANN001
+    out = {}
+    for rid, sql in HAND_SQL.items():
+        q = sql.format(D=as_of.isoformat())
+        best = float("inf")
+        rows = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            rows = wh.raw.sql(q).fetch_arrow_table().to_pylist()
+            best = min(best, time.perf_counter() - t)
+        subjects: dict[str, set] = {}
+        for r in rows:
+            subjects.setdefault(r["subject"], set()).add(r["record_id"])
+        out[rid] = {"seconds": best, "subjects": subjects}
+    return out
+
+
+def engine_sql_only(wh, as_of: dt.date, repeat: int = 3) -> dict[str, float]:  # noqa: ANN001
+    """The SQL the engine generated, executed alone (no Python grouping/explanations)."""
+    from oversight.rules import engine as E
+    from oversight.rules.base import Ctx
+
+    ctx = Ctx(wh.ibis, as_of, "duckdb")
+    sctx = Ctx(wh.ibis, E.SENTINEL, "duckdb")
+    sctx._cache = ctx._cache
+    key = E._schema_key(ctx)
+    out = {}
+    for rid in HAND_SQL:
+        rule = E.get_rule(rid)
+        sql, _ = E._sql_for(rule, rule.defaults(), ctx, sctx, key, {})
+        best = float("inf")
+        for _ in range(repeat):
+            t = time.perf_counter()
+            wh.raw.sql(sql).fetch_arrow_table()
+            best = min(best, time.perf_counter() - t)
+        out[rid] = best
+    return out
+
+
+def run(villages: int, scale: float, seed: int, keep: Path | None = None) -> dict:
+    import os
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-scan-"))
+    os.environ["OVERSIGHT_HOME"] = str(tmp / "home")
+    from oversight import config, db
+
+    config.clear_cache()
+    from oversight.rules import engine as E
+    from oversight.warehouse import open_warehouse
+    from oversight.warnings import service
+
+    sys.path.insert(0, str(HERE.parent))
+    from bench.scan_data import load_generated, rows
+
+    wh = open_warehouse(f"duckdb:///{keep or tmp / 'wh.duckdb'}")
+    batch, t_gen, t_load = load_generated(wh, villages=villages, scale=scale, seed=seed)
+    as_of = batch.truth.as_of
+    n_rows = rows(wh)
+    t = time.perf_counter()
+    source = service.build_identity(wh)
+    t_identity = time.perf_counter() - t
+    dburl = f"sqlite:///{tmp / 'app.db'}"
+    db.migrate(dburl)
+
+    t = time.perf_counter()
+    cold = E.run(wh.ibis, as_of, config={})
+    t_cold = time.perf_counter() - t
+    t = time.perf_counter()
+    warm = E.run(wh.ibis, as_of, config={})
+    t_warm = time.perf_counter() - t
+    t = time.perf_counter()
+    service.store(warm, as_of, dburl)
+    t_store = time.perf_counter() - t
+    t = time.perf_counter()
+    report = service.scan(wh, as_of, database_url=dburl, build=False, config={})   # what `oversight scan` does
+    t_rescan = time.perf_counter() - t
+
+    hand = hand_written(wh, as_of)
+    sql_only = engine_sql_only(wh, as_of)
+    per_rule = {}
+    for c, w in zip(cold, warm):
+        per_rule[w.rule.id] = {"cold_s": round(c.seconds, 4), "warm_s": round(w.seconds, 4),
+                               "warnings": len(w.findings), "hits": w.hits, "unjudged": w.unjudged}
+    compare = {}
+    for rid, h in hand.items():
+        mine = {f.subject: {r for _, r in f.records if _ != "assets"} for f in
+                next(r for r in warm if r.rule.id == rid).findings}
+        compare[rid] = {"hand_s": round(h["seconds"], 4), "engine_sql_s": round(sql_only[rid], 4),
+                        "engine_rule_warm_s": per_rule[rid]["warm_s"],
+                        "ratio_sql": round(sql_only[rid] / h["seconds"], 2) if h["seconds"] else None,
+                        "ratio_rule": round(per_rule[rid]["warm_s"] / h["seconds"], 2) if h["seconds"] else None,
+                        "same_warnings": mine == h["subjects"]}
+    wh.close()
+    return {"villages": villages, "scale": scale, "seed": seed, "as_of": as_of.isoformat(), "rows": n_rows,
+            "identity_builder": source, "generate_s": round(t_gen, 2), "load_s": round(t_load, 2),
+            "identity_s": round(t_identity, 2), "rules_cold_s": round(t_cold, 2), "rules_warm_s": round(t_warm, 2),
+            "store_s": round(t_store, 2), "rescan_s": round(t_rescan, 2),
+            "scan_cold_total_s": round(t_identity + t_cold + t_store, 2),
+            "warnings": sum(len(r.findings) for r in warm), "peak_rss_mb": round(peak_mb(), 1),
+            "per_rule": per_rule, "hand_written": compare, "rescan_new": report.new}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench.scan", description=__doc__.split("\n")[0])
+    ap.add_argument("--villages", type=int, default=150)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=42)
+    a = ap.parse_args(argv if argv is not None else sys.argv[1:])
+    res = run(a.villages, a.scale, a.seed)
+    out = HERE / "out" / f"scan-{a.villages}v-x{a.scale:g}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1, ensure_ascii=False), encoding="utf-8")
+    print(f"{res['rows']:,} rows, {res['warnings']} warnings; identity {res['identity_s']}s, rules cold "
+          f"{res['rules_cold_s']}s / warm {res['rules_warm_s']}s, store {res['store_s']}s, "
+          f"oversight scan (no identity) {res['rescan_s']}s; peak RSS {res['peak_rss_mb']} MB")
+    for rid, v in sorted(res["per_rule"].items(), key=lambda kv: -kv[1]["warm_s"]):
+        print(f"  {rid:34s} cold {v['cold_s']:7.3f}s  warm {v['warm_s']:7.3f}s  warnings {v['warnings']:5d}  "
+              f"not judged {v['unjudged']}")
+    print("engine vs hand-written DuckDB SQL (best of 3):")
+    for rid, v in res["hand_written"].items():
+        print(f"  {rid:34s} hand {v['hand_s']:.4f}s  engine SQL {v['engine_sql_s']:.4f}s (x{v['ratio_sql']})  "
+              f"rule incl. explanations {v['engine_rule_warm_s']:.4f}s (x{v['ratio_rule']})  "
+              f"same warnings: {v['same_warnings']}")
+    print(f"written {out}")
+    return 0 if all(v["same_warnings"] for v in res["hand_written"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
