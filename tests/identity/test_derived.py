@@ -214,3 +214,18 @@ def test_rebuild_replaces(built):
     build(wh)
     after = {t: wh.count(t) for t in before}
     assert before == after
+
+
+def test_percent_text_is_the_same_on_every_engine(warehouse_url):
+    import ibis
+
+    from oversight.identity.exprs import percent
+    from oversight.warehouse import open_warehouse
+
+    wh = open_warehouse(warehouse_url)
+    try:
+        t = ibis.memtable({"r": [0.0505, 0.1745, 0.125, 0.4, 1.0, 0.33333, 0.9999]})
+        got = wh.ibis.execute(t.select(p=percent(t.r)))["p"].tolist()
+    finally:
+        wh.close()
+    assert got == ["5.1%", "17.5%", "12.5%", "40%", "100%", "33.3%", "100%"]

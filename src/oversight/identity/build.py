@@ -62,6 +62,7 @@ class Scratch:
         full = self.prefix + name
         t = self.wh.ibis.create_table(full, expr, temp=True, overwrite=True)
         self.names.append(full)
+        analyse(self.wh, [full])
         return t
 
     def drop(self) -> None:
@@ -71,6 +72,19 @@ class Scratch:
             except Exception:  # noqa: BLE001 - temporary tables go with the session anyway
                 pass
         self.names.clear()
+
+
+INPUTS = ("persons", "relations", "officials", "companies", "shareholdings",
+          "labor", "subsidies", "leases", "payments")
+
+
+def analyse(wh, names) -> None:  # noqa: ANN001
+    """Fresh planner statistics where the engine keeps them (PostgreSQL does not analyse
+    temporary tables, and a table loaded a moment ago has none yet)."""
+    if wh.engine != "postgres":
+        return
+    for n in names:
+        wh.execute(f'ANALYZE "{n}"')
 
 
 def _column_order(name: str, expr: ibis.Table) -> ibis.Table:
@@ -101,6 +115,7 @@ def build(wh, progress: Progress | None = None, *, min_confidence: float | None 
             progress(stage, k, steps)
 
     ensure_derived(wh)
+    analyse(wh, INPUTS)
     keep = Scratch(wh)
     try:
         tick("resolve persons", 0)

@@ -36,7 +36,7 @@ def _truth_rows(truth: dict) -> dict[tuple[str | None, str], str | None]:
     for item in res:
         t = item.get("table") or item.get("table_name")
         r = item.get("record_id") or item.get("id") or item.get("record")
-        pid = next((item[k] for k in ("person_id", "true_id", "id_number", "true_person_id") if k in item), None)
+        pid = next((item[k] for k in ("true_id_number", "person_id", "true_id", "id_number", "true_person_id") if k in item), None)
         out[(t, str(r))] = pid
     return out
 
@@ -69,7 +69,10 @@ def resolution_scores(wh, truth: dict) -> dict:  # noqa: ANN001 - a Warehouse
         for x in g:
             namesake_of.setdefault(x, set()).update(g - {x})
 
+    ambiguous = {(it.get("table") or it.get("table_name"), str(it.get("record_id") or it.get("id")))
+                 for it in (truth.get("resolutions") or []) if isinstance(it, dict) and it.get("ambiguous")}
     resolved = correct = wrong = merges = missing = known = 0
+    unamb_known = unamb_correct = 0
     per_method: dict[str, dict[str, int]] = {}
     errors: list[dict] = []
     for (t, r), true_id in want.items():
@@ -78,8 +81,10 @@ def resolution_scores(wh, truth: dict) -> dict:  # noqa: ANN001 - a Warehouse
             missing += 1
             continue
         pid, method, status = got
+        amb = (t, r) in ambiguous
         if true_id:
             known += 1
+            unamb_known += not amb
         if pid is None or status == "unresolved":
             continue
         resolved += 1
@@ -87,6 +92,7 @@ def resolution_scores(wh, truth: dict) -> dict:  # noqa: ANN001 - a Warehouse
         m["resolved"] += 1
         if pid == true_id:
             correct += 1
+            unamb_correct += not amb
             m["correct"] += 1
         else:
             wrong += 1
@@ -105,6 +111,10 @@ def resolution_scores(wh, truth: dict) -> dict:  # noqa: ANN001 - a Warehouse
         "precision": round(correct / resolved, 4) if resolved else None,
         "recall": round(correct / known, 4) if known else None,
         "namesake_merges": merges,
+        # rows whose true person has a namesake in the village (the truth's "ambiguous" flag):
+        # without an id fragment they must stay unresolved, so recall is also given without them
+        "ambiguous_rows": len(ambiguous),
+        "recall_unambiguous": round(unamb_correct / unamb_known, 4) if unamb_known else None,
         "by_method": per_method,
         "errors": errors,
     }

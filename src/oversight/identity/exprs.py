@@ -35,7 +35,9 @@ def earlier(a: ir.DateValue, b: ir.DateValue) -> ir.DateValue:
 
 def percent(ratio: ir.FloatingValue) -> ir.StringValue:
     """0.4 -> '40%', 0.125 -> '12.5%' identically on every engine (integer arithmetic)."""
-    p10 = (ratio * 1000).round().cast("int64")
+    # half up, with a little slack for binary fractions (0.1745 * 1000 = 174.4999…); floor is
+    # the same on every engine, round() is not (PostgreSQL rounds doubles half to even)
+    p10 = (ratio * 1000 + 0.5 + 1e-7).floor().cast("int64")
     whole = (p10 // 10).cast("int64").cast("string")
     frac = (p10 % 10).cast("int64")
     return ibis.ifelse(ratio.isnull(), s("?%"),
