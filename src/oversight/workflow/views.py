@@ -174,7 +174,10 @@ def list_warnings(
                 Warning.amount, Warning.as_of, Warning.record_count, Warning.first_seen_at, Warning.version,
                 WorkflowState.colour, WorkflowState.handling_region, WorkflowState.step, WorkflowState.due_date)
          .outerjoin(WorkflowState, WorkflowState.warning_id == Warning.id)
-         .where(Warning.region_code.in_(select(Region.code).where(Region.path.like(scope_path + "%")))))
+         # the subtree's codes as a list (not a sub-select): the planner then knows how many rows
+         # match and walks the (first_seen_at, id) index backwards, stopping after one page
+         .where(Warning.region_code.in_(s.scalars(select(Region.code).where(Region.path.like(scope_path + "%")))
+                                        .all())))
     if status:
         q = q.where(Warning.status.in_(status))
     if severity:
