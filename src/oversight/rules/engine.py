@@ -402,6 +402,7 @@ def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engi
     sentinel_ctx._cache = ctx._cache            # same bound tables
     schema_key = _schema_key(ctx) if use_cache else ""
     new_entries: dict = {}
+    counted: dict[str, int] = {}
     results = []
     for i, rule in enumerate(rules):
         rc = cfg.get(rule.id)
@@ -434,7 +435,9 @@ def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engi
                     hits.update((f.subject, t, r) for t, r in f.records)
             if res.unjudged == 0 and key == json.dumps(sets[""], sort_keys=True):
                 if unj_sql is not None:
-                    res.unjudged = int(_run_sql(backend, engine, unj_sql)[0].popitem()[1])
+                    if unj_sql not in counted:        # rules of one table often share the same check
+                        counted[unj_sql] = int(_run_sql(backend, engine, unj_sql)[0].popitem()[1])
+                    res.unjudged = counted[unj_sql]
                 elif sql is None and h.unjudged is not None:
                     res.unjudged = _count(h.unjudged)
         res.findings = [findings[s] for s in sorted(findings)]
