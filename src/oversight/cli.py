@@ -10,6 +10,7 @@ from .identity.cli import evaluate_command, identity_app, person_app
 from .ingest.cli import ingest_command, quarantine_app
 from .warnings.cli import export_app, rules_app, scan_command
 from .workflow.cli import register as register_workflow
+from .cleanindex.cli import register as register_cleanindex
 
 app = typer.Typer(
     name="oversight",
@@ -29,6 +30,7 @@ app.add_typer(rules_app, name="rules")
 app.command("evaluate")(evaluate_command)
 app.add_typer(export_app, name="export")
 register_workflow(app)   # serve, users, audit, regions, workflow, notify
+register_cleanindex(app)  # index compute|show|methodology, report (issue 8)
 
 
 def main() -> None:

@@ -8,3 +8,5 @@ from .workflow import models as _workflow  # noqa: F401
 from .attachments import models as _attachments  # noqa: F401
 from .notifications import models as _notifications  # noqa: F401
 from .complaints import models as _complaints  # noqa: F401
+from .cleanindex import models as _cleanindex  # noqa: F401
+from .console import models as _console  # noqa: F401  (indexes of the console, migration 0005)

@@ -1,0 +1,1 @@
+"""清廉指数 (clean index): configuration, computation, explanation, pages and open data."""
