@@ -16,8 +16,8 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import arrow as A
 from . import names as N
@@ -359,10 +359,10 @@ class Activity:
         w, rnd, rng = self.w, self.rnd, self.rng
         supply = [c["credit_code"] for c in w.active_companies("supply")]
         catering = [c["credit_code"] for c in w.active_companies("catering")] or supply
-        cols: dict[str, list[Any]] = defaultdict(list)
         for v in w.villages:
             info = self.info[v.code]
-            first = len(cols["amount"])
+            cols: dict[str, list[Any]] = defaultdict(list)
+            first = 0
 
             def put(kind: str, pid: str | None, name: str, amount: int, day: int, channel: str, category: str,
                     invoice: bool, project: str | None = None, secs: int | None = None) -> None:
@@ -459,38 +459,38 @@ class Activity:
                     else:
                         name = rnd.choice(N.OTHER_PAYEES)
                         put("other", None, name, a, day, "transfer", cat, True if a >= 50000 else rnd.random() < 0.8)
-            k = len(cols["amount"]) - first
-            cols["region_code"] += [v.code] * k
-            cols["account_no"] += [info["card"] if ch == "card" and info["card"] else info["account"]
-                                   for ch in cols["channel"][first:]]
-            cols["approver_id_number"] += [info["secretary"]] * k
-        df = _clean_payments(pd.DataFrame(cols))
-        n = len(df)
-        self.add("payments", {
-            **{c: df[c].to_numpy(dtype=object) for c in ("region_code", "account_no", "payee_kind", "payee_id",
-                                                          "payee_name", "channel", "category", "approver_id_number",
-                                                          "project_id", "_true_id")},
-            "amount": df["amount"].to_numpy(np.int64), "paid_at": df["paid_at"].to_numpy(np.int64),
-            "approved_at": df["approved_at"].to_numpy(np.int64), "has_invoice": df["has_invoice"].to_numpy(bool),
-            "_uid": self.uids(n), "_cmode": np.zeros(n, np.int8),
-        }, n)
+            k = len(cols["amount"])
+            cols["region_code"] = [v.code] * k
+            cols["account_no"] = [info["card"] if ch == "card" and info["card"] else info["account"]
+                                  for ch in cols["channel"]]
+            cols["approver_id_number"] = [info["secretary"]] * k
+            cols["_cmode"] = np.zeros(k, np.int8)
+            cols["_uid"] = np.zeros(k, np.int64)
+            # accounts and payees are per village, so each village is cleaned on its own
+            t = A.build("payments", cols, n=k, hidden=hidden_for("payments"))
+            t = t.filter(pa.array(_clean_payments(t))).sort_by("paid_at")
+            t = t.set_column(t.schema.get_field_index("_uid"), "_uid", pa.array(self.uids(t.num_rows)))
+            self.parts["payments"].append(t)
 
 
-def _clean_payments(df: pd.DataFrame) -> pd.DataFrame:
-    """Drop what chance produced that would look like a duplicate or a split payment.
+def _codes(arr: pa.Array) -> np.ndarray:
+    return pc.dictionary_encode(arr).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _clean_payments(t: pa.Table) -> np.ndarray:
+    """Which rows to keep: drop what chance produced that would look like a duplicate or a split payment.
 
     Checked twice, with the payee keyed by its (true) id and by its name, and with
     margins (8 days, 4 days, 45,000) wider than the rules' own."""
-    n = len(df)
+    n = t.num_rows
     keep = np.ones(n, dtype=bool)
-    paid = df["paid_at"].to_numpy(np.int64)
+    paid = pc.cast(t.column("paid_at"), pa.int64()).to_numpy()
     day = paid // 86400
-    amount = df["amount"].to_numpy(np.int64)
-    acct = pd.factorize(df["account_no"])[0]
-    region = df["region_code"].astype(object)
-    by_id = df["_true_id"].astype(object).fillna(df["payee_id"].astype(object)).fillna(df["payee_name"].astype(object))
-    for payee in (by_id, df["payee_name"].astype(object)):
-        key = pd.factorize(region + "|" + payee)[0]
+    amount = (pc.cast(t.column("amount"), pa.float64()).to_numpy() * 100).round().astype(np.int64)
+    acct = _codes(t.column("account_no").combine_chunks())
+    by_id = pc.coalesce(t.column("_true_id"), t.column("payee_id"), t.column("payee_name"))
+    for payee in (by_id, t.column("payee_name")):
+        key = _codes(pc.binary_join_element_wise(t.column("region_code"), payee, "|").combine_chunks())
         idx = np.flatnonzero(keep)
         order = idx[np.lexsort((paid[idx], amount[idx], acct[idx], key[idx]))]
         k, a, m, d = key[order], acct[order], amount[order], day[order]
@@ -505,4 +505,4 @@ def _clean_payments(df: pd.DataFrame) -> pd.DataFrame:
         total = np.bincount(chain, weights=m)[chain]
         size = np.bincount(chain)[chain]
         keep[order[(total >= 4_500_000) & (size > 1) & ~start]] = False
-    return df[keep].sort_values(["region_code", "paid_at"], kind="stable").reset_index(drop=True)
+    return keep

@@ -77,31 +77,44 @@ class Finisher:
     def reference(self) -> None:
         w = self.w
         self.tables["regions"] = A.from_rows("regions", w.regions)
-        self.tables["persons"] = A.build("persons", dict(w.p))
-        self.tables["relations"] = A.from_rows("relations", [
-            {"id_number": a, "relative_id_number": b, "relation": r} for a, b, r in w.relations])
-        self.tables["officials"] = A.from_rows("officials", [o.__dict__ for o in w.officials])
-        self.tables["companies"] = A.from_rows("companies", w.companies)
-        self.tables["shareholdings"] = A.from_rows("shareholdings", w.holdings)
+        # registry order (by village and household, by id, by code), so nothing added late stands out
+        self.tables["persons"] = A.build("persons", dict(w.p)).sort_by(
+            [("region_code", "ascending"), ("household_id", "ascending")])
+        self.tables["relations"] = A.from_rows("relations", sorted(
+            ({"id_number": a, "relative_id_number": b, "relation": r} for a, b, r in w.relations),
+            key=lambda r: (r["id_number"], r["relative_id_number"])))
+        self.tables["officials"] = A.from_rows("officials", sorted(
+            (o.__dict__ for o in w.officials), key=lambda o: (o["region_code"], o["start_date"] or dt.date.min)))
+        self.tables["companies"] = A.from_rows("companies", sorted(w.companies, key=lambda c: c["credit_code"]))
+        self.tables["shareholdings"] = A.from_rows("shareholdings", sorted(
+            w.holdings, key=lambda h: (h["credit_code"], h["start_date"] or dt.date.min)))
 
     # -------------------------------------------------------------- activity
 
     def activity(self) -> None:
+        # the rows the truth will name: planted records and subjects (resolutions are added as they are made)
+        self.wanted: dict[str, set[int]] = defaultdict(set)
+        for x in self.pl.warnings + self.pl.near:
+            for table, uid in x["records"]:
+                self.wanted[table].add(uid)
+            if isinstance(x.get("subject"), tuple):
+                self.wanted[x["subject"][0]].add(x["subject"][1])
         for name in ACTIVITY:
             hidden = hidden_for(name)
-            parts = list(self.a.parts.get(name, []))
+            parts = self.a.parts.pop(name, [])    # let the pieces go once the table is assembled
             if self.a.rows.get(name):
                 parts.append(A.from_rows(name, self.a.rows[name], hidden))
             t = pa.concat_tables(parts) if parts else A.build(name, {}, n=0, hidden=hidden)
+            del parts
             if name in PERSON_COLUMN:
                 t = self._typos(name, t)
+                self.wanted[name].update(r["_uid"] for r in self.resolutions if r["table"] == name)
             self.tables[name] = self._order(name, t)
 
     def _typos(self, name: str, t: pa.Table) -> pa.Table:
         n = t.num_rows
-        true = t.column("_true_id").to_numpy(zero_copy_only=False)
-        cmode = t.column("_cmode").to_numpy(zero_copy_only=False).astype(np.int64)
-        has = np.array([x is not None for x in true], dtype=bool)
+        has = t.column("_true_id").is_valid().to_numpy(zero_copy_only=False)
+        cmode = t.column("_cmode").to_numpy().astype(np.int64)
         r = self.rng.random(n)
         kinds = self.rng.choice(4, p=TYPO_WEIGHTS, size=n)
         # about TYPO_SHARE of the table's person rows in all, counting the planted ones
@@ -111,22 +124,26 @@ class Finisher:
         pick = (eligible & (r < share)) | forced
         idx = np.flatnonzero(pick)
         col, ncol = PERSON_COLUMN[name], NAME_COLUMN[name]
-        ids = t.column(col).to_numpy(zero_copy_only=False).copy()
-        names = t.column(ncol).to_numpy(zero_copy_only=False).copy()
-        region = t.column("region_code").to_numpy(zero_copy_only=False)
-        uid = t.column("_uid").to_numpy()
+        take = pa.array(idx)
+        true = pc.take(t.column("_true_id"), take).to_pylist()
+        names = pc.take(t.column(ncol), take).to_pylist()
+        region = pc.take(t.column("region_code"), take).to_pylist()
+        uid = pc.take(t.column("_uid"), take).to_pylist()
         rnd = self.rnd
-        for i in idx:
-            forced = cmode[i] >= 2
-            kind = TYPO_KINDS[cmode[i] - 2] if forced else TYPO_KINDS[kinds[i]]
-            given = corrupt(true[i], kind, rnd, keep_birth=forced or rnd.random() < 0.6)
-            ids[i] = given
-            if rnd.random() < 0.25:
-                names[i] = variant_name(names[i], rnd)
-            self.resolutions.append({"table": name, "_uid": int(uid[i]), "true_id_number": true[i],
-                                     "given_id": given, "given_name": names[i], "village": region[i], "kind": kind})
-        t = t.set_column(t.schema.get_field_index(col), col, pa.array(ids, pa.string()))
-        return t.set_column(t.schema.get_field_index(ncol), ncol, pa.array(names, pa.string()))
+        given_ids, given_names = [], []
+        for j, i in enumerate(idx):
+            kind = TYPO_KINDS[cmode[i] - 2] if forced[i] else TYPO_KINDS[kinds[i]]
+            given = corrupt(true[j], kind, rnd, keep_birth=bool(forced[i]) or rnd.random() < 0.6)
+            shown = variant_name(names[j], rnd) if rnd.random() < 0.25 else names[j]
+            given_ids.append(given)
+            given_names.append(shown)
+            self.resolutions.append({"table": name, "_uid": uid[j], "true_id_number": true[j], "given_id": given,
+                                     "given_name": shown, "village": region[j], "kind": kind})
+        mask = pa.array(pick)
+        ids = pc.replace_with_mask(t.column(col).combine_chunks(), mask, pa.array(given_ids, pa.string()))
+        nm = pc.replace_with_mask(t.column(ncol).combine_chunks(), mask, pa.array(given_names, pa.string()))
+        t = t.set_column(t.schema.get_field_index(col), col, ids)
+        return t.set_column(t.schema.get_field_index(ncol), ncol, nm)
 
     def _order(self, name: str, t: pa.Table) -> pa.Table:
         """File order (by village, then date or id), the malformed rows to slot in, and the keys."""
@@ -144,9 +161,10 @@ class Finisher:
             t = t.set_column(t.schema.get_field_index(key), key, ids)
         if len(picks):
             self._make_malformed(name, t, picks, prefix, width)
-        uids = t.column("_uid").to_pylist()
-        keys = t.column(key).to_pylist()
-        self.keys[name] = dict(zip(uids, keys))
+        wanted = pa.array(sorted(self.wanted.get(name, ())), pa.int64())
+        sel = pc.is_in(t.column("_uid"), value_set=wanted)
+        sub = t.filter(sel).select(["_uid", key])
+        self.keys[name] = dict(zip(sub.column("_uid").to_pylist(), sub.column(key).to_pylist()))
         drop = [c for c in ("_uid", "_cmode") if c in t.column_names]
         return t.drop_columns(drop)
 
