@@ -70,6 +70,11 @@ def create_app(database_url: str | None = None, *, deliver_every: float | None =
     app.include_router(portal_pages)
     app.include_router(complaint_pages)
 
+    from ..cleanindex.views import open_api as index_open_api, pages as index_pages  # 清廉指数 (issue 8)
+
+    app.include_router(index_pages)
+    app.include_router(index_open_api)
+
     from ..console import install as install_console  # the staff console (/console) and /static
 
     install_console(app)
