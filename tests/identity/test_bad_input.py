@@ -30,13 +30,17 @@ def test_two_households_invalid_legal_rep_and_empty_tables(tmp_path, warehouse_u
         bad_rep = H[:17] + ("0" if H[17] != "0" else "1")
         companies = [dict(credit_code=cc(1), name="甲公司", status="active", legal_rep_id_number=bad_rep,
                           legal_rep_name="甲")]
-        files = [write_csv(tmp_path, "persons", persons), write_csv(tmp_path, "companies", companies)]
+        relations = [dict(id_number=M, relative_id_number=K, relation="sibling")]   # K is M's child by the register
+        files = [write_csv(tmp_path, "persons", persons), write_csv(tmp_path, "companies", companies),
+                 write_csv(tmp_path, "relations", relations)]
         ingest(files, wh)
         build(wh)
         found = {(k, key): d for k, key, d in wh.execute('SELECT kind, record_key, detail FROM "dq_findings"')}
         assert ("person_in_two_households", K) in found
         assert "H1" in found[("person_in_two_households", K)] and "H2" in found[("person_in_two_households", K)]
         assert ("legal_rep_id_invalid", cc(1)) in found
+        pair = "|".join(sorted((M, K)))
+        assert ("conflicting_relations", pair) in found and "child" in found[("conflicting_relations", pair)]
         # the mistyped legal representative id is kept as given (and reported)
         assert wh.execute('SELECT person_id, link FROM "company_links"') == [(bad_rep, "legal_rep")]
     finally:

@@ -121,3 +121,18 @@ def dq_kin(wh) -> ibis.Table:  # noqa: ANN001
         + s(" members; its roles cannot be read relative to one head, so it adds no relatives")),
         distinct=False)
     return out
+
+
+def dq_conflicts(relatives: ibis.Table) -> ibis.Table:
+    """Two people linked by more than one kind of kinship (say parent and sibling): the
+    links are all kept, and the pair is reported once."""
+    r = relatives
+    pairs = r.filter(r.person_id < r.relative_id).group_by(["person_id", "relative_id"]).agg(
+        n=r.relation.nunique(),
+        rels=r.relation.group_concat(", ", order_by=r.relation))
+    bad = pairs.filter(pairs.n > 1)
+    return bad.select(
+        kind=s("conflicting_relations"), table_name=s("close_relatives"),
+        record_key=bad.person_id + s("|") + bad.relative_id,
+        detail=bad.relative_id + s(" is at once ") + bad.rels + s(" of ") + bad.person_id
+        + s(" (from the household register and relations combined); all links are kept"))
