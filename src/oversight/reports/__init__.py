@@ -1,0 +1,1 @@
+"""Monthly reports per region: xlsx and PDF (issue 8)."""
