@@ -60,10 +60,10 @@ def sparkline(points: list[tuple[str, float | None]], width: int = 120, height: 
 _env.globals.update(num=num, sparkline=sparkline)
 
 
-def _render(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+def _render(template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     from ..portal.views import SECURITY_HEADERS
 
-    return HTMLResponse(_env.get_template(name).render(**ctx), status_code=status, headers=SECURITY_HEADERS)
+    return HTMLResponse(_env.get_template(template).render(**ctx), status_code=status, headers=SECURITY_HEADERS)
 
 
 def _error(status: int, title: str, message: str) -> HTMLResponse:

@@ -78,5 +78,8 @@ def create_app(database_url: str | None = None, *, deliver_every: float | None =
     from ..console import install as install_console  # the staff console (/console) and /static
 
     install_console(app)
+    from ..cleanindex.console import router as index_console  # staff view of the index (issue 8)
+
+    app.include_router(index_console)
 
     return app
