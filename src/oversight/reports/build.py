@@ -195,7 +195,7 @@ def write_pdf(d: dict[str, Any], path: Path) -> bool:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     from .fonts import cjk_font
 
@@ -244,9 +244,9 @@ def write_pdf(d: dict[str, Any], path: Path) -> bool:
                             [c["score"] or 0 for c in d["components"]], "分项得分（0–100）", width, 170))
     story.append(_line_chart(fn, d["trend"], "近12个月清廉指数", width, 150))
     if d["children"]:
-        story.append(Paragraph("下辖村（社区）排名", h2))
-        story.append(_bar_chart(fn, [c["name"] for c in d["children"]], [c["score"] for c in d["children"]],
-                                "各村清廉指数", width, 190))
+        story.append(KeepTogether([Paragraph("下辖村（社区）排名", h2),
+                                   _bar_chart(fn, [c["name"] for c in d["children"]],
+                                              [c["score"] for c in d["children"]], "各村清廉指数", width, 190)]))
         story.append(table([["名次", "村（社区）", "代码", "清廉指数"]]
                            + [[f"{c['rank']}/{c['of']}", c["name"], c["code"], n(c["score"])] for c in d["children"]],
                            [width * x for x in (.15, .4, .25, .2)]))
