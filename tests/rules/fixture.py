@@ -318,6 +318,8 @@ payment("PU4", V1, 3000, "2025-04-01 09:00:00", payee=PY, name="收款Y公司", 
 payment("PU5", V1, 3000, "2025-04-09 09:00:00", payee=PY, name="收款Y公司", account="ACC-1")
 payment("PU6", V1, 800, "2025-05-01 09:00:00", kind="other", payee=None, name="李木匠", account="ACC-1")  # by name
 payment("PU7", V1, 800, "2025-05-03 09:00:00", kind="other", payee=None, name="李木匠", account="ACC-1")
+payment("PU8", V2, 600, "2025-09-01 09:00:00", kind="person", payee=P5, name="马租户", account="ACC-6")
+payment("PU9", V2, 600, "2025-09-03 09:00:00", kind="person", payee=None, name="马租户", account="ACC-6")  # same person
 payment("PT1", V3, 30000, "2025-06-01 09:00:00", payee=PZ, name="收款Z公司", account="ACC-3")      # 55,000 in 2 days
 payment("PT2", V3, 25000, "2025-06-03 09:00:00", payee=PZ, name="收款Z公司", account="ACC-3")
 payment("PT3", V3, 30000, "2025-07-01 09:00:00", payee=PW, name="收款W公司", account="ACC-3")      # 4 days apart
@@ -373,7 +375,7 @@ EXPECTED: dict[str, set[str]] = {
     "payment.approved_after_payment": {"PA1", "PA2"},
     "payment.no_invoice": {"PI1"},
     "payment.cash_over_limit": {"PK1"},
-    "payment.duplicate": {f"ACC-1|{PX}|2025-03-01", "ACC-1|李木匠|2025-05-01"},
+    "payment.duplicate": {f"ACC-1|{PX}|2025-03-01", "ACC-1|李木匠|2025-05-01", f"ACC-6|{P5}|2025-09-01"},
     "payment.split_below_approval": {f"{V3}|{PZ}|2025-06-01"},
     "payment.insider_payee": {"PP1", "PP3"},
     "payment.inactive_company_payee": {"PQ1"},
@@ -386,6 +388,7 @@ EXPECTED_RECORDS = {
     ("project.split_to_avoid_tender", f"{V2}|{CB}|2025-01-10"): {("projects", "PS1"), ("projects", "PS2"),
                                                                  ("projects", "PS3")},
     ("payment.duplicate", f"ACC-1|{PX}|2025-03-01"): {("payments", "PU1"), ("payments", "PU2")},
+    ("payment.duplicate", f"ACC-6|{P5}|2025-09-01"): {("payments", "PU8"), ("payments", "PU9")},
     ("lease.expired_not_retendered", "A1"): {("leases", "LS-A1b"), ("assets", "A1")},
     ("labor.insider_worker", f"{S1}|{V1}|2025"): {("labor", "LE-5")},
     ("labor.days_over_limit", f"{P1}|2025"): {("labor", f"LA1-{i:03d}") for i in range(151)}

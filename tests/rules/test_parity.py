@@ -40,3 +40,18 @@ def test_rule_on_engine(rule_id, engine, request):
         ref = _warnings("duckdb", request)
         assert got[rule_id] == ref[rule_id], f"{rule_id}: {engine} differs from duckdb"
         assert got["_unjudged"][rule_id] == ref["_unjudged"][rule_id]
+
+
+def test_spark_reads_parquet_folder(duck_fixture, spark_fixture, tmp_path):
+    """``pyspark:///folder``: Parquet files become the warehouse's tables; rules run on them."""
+    from oversight.warehouse import Warehouse, spark
+
+    spark.save_parquet(duck_fixture, tmp_path, ["projects", "regions", "person_of_record", "insiders",
+                                                "company_links", "companies", "persons", "decisions"])
+    wh = Warehouse.open(f"pyspark://{tmp_path}")
+    assert {"projects", "insiders"} <= wh.tables()
+    res = run(wh.ibis, F.AS_OF, ["project.no_public_tender", "project.no_collective_decision"], engine="pyspark",
+              config={})
+    assert {f.subject for f in res[0].findings} == F.EXPECTED["project.no_public_tender"]
+    assert {f.subject for f in res[1].findings} == F.EXPECTED["project.no_collective_decision"]
+    assert wh.execute('SELECT count(*) FROM "projects"')[0][0] == len(F.projects)

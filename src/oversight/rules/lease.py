@@ -35,8 +35,10 @@ def _expired(c: Ctx, p: dict) -> Hits:
     j = j.filter(j.end_date == j.latest_end)
     j = j.mutate(days_over=c.D.delta(j.end_date, unit="day"))
     h = j.filter(j.days_over > p["grace_days"])
-    # the warning rests on the latest lease and on the asset register row
-    return Hits(h.union(h.mutate(table_name=ibis.literal("assets"), record_id=h.asset_id)), unj)
+    # the warning rests on the latest lease and on the asset register row (when the register has it)
+    a = c.raw("assets")
+    ha = h.filter(h.asset_id.isin(a.asset_id))
+    return Hits(h.union(ha.mutate(table_name=ibis.literal("assets"), record_id=ha.asset_id)), unj)
 
 
 def _expired_facts(g: Group, p: dict) -> dict:

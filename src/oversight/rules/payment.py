@@ -20,6 +20,16 @@ def _payments(c: Ctx):
                     payee=ibis.coalesce(b.payee_id, b.payee_name))
 
 
+def _payee_keyed(c: Ctx, b):  # noqa: ANN001, ANN202
+    """payee = the resolved person for person payees, else payee_id, else payee_name."""
+    por = c.raw("person_of_record")
+    por = por.filter(por.table_name == "payments").select(_k_rid=por.record_id, _k_person=por.person_id)
+    j = b.left_join(por, b.payment_id == por._k_rid).drop("_k_rid")
+    j = j.mutate(payee=ibis.coalesce(ibis.ifelse(j.payee_kind == "person", j._k_person, ibis.null("string")),
+                                     j.payee_id, j.payee_name))
+    return j.drop("_k_person")
+
+
 def _base(g: Group) -> dict:
     cat = g.first("category")
     ch = g.first("channel")
@@ -110,7 +120,7 @@ _single("payment.cash_over_limit", "超限额提现", "Cash payment over the lim
 # --------------------------------------------------------------------------- duplicate
 
 def _duplicate(c: Ctx, p: dict) -> Hits:
-    b = _payments(c)
+    b = _payee_keyed(c, _payments(c))
     ok = b.account_no.notnull() & b.payee.notnull() & b.amount.notnull() & b.paid_at.notnull()
     unj = b.filter(~ok)
     b = b.filter(ok)
@@ -147,7 +157,7 @@ register(Rule(
 # --------------------------------------------------------------------------- split below approval
 
 def _split(c: Ctx, p: dict) -> Hits:
-    b = _payments(c)
+    b = _payee_keyed(c, _payments(c))
     ok = b.payee.notnull() & b.amount.notnull() & b.paid_at.notnull()
     unj = b.filter(~ok)
     b = b.filter(ok)

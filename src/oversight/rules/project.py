@@ -59,7 +59,7 @@ register(Rule(
 
 def _split(c: Ctx, p: dict) -> Hits:
     b = _projects(c)
-    b = b.mutate(contractor=ibis.coalesce(b.contractor_credit_code, b.contractor_name))
+    b = b.mutate(contractor=b.contractor_credit_code)
     ok = (b.contract_amount.notnull() & b.procurement_method.notnull() & b.contract_date.notnull()
           & b.contractor.notnull())
     unj = b.filter(~ok)
@@ -161,11 +161,10 @@ def _inactive(c: Ctx, p: dict) -> Hits:
     b = _projects(c)
     cs = c.company_status()
     j = b.left_join(cs, b.contractor_credit_code == cs.c_credit)
-    unj = j.filter(j.contractor_credit_code.isnull()
-                   | (j.c_credit.notnull() & (j.contract_date.isnull() | j.c_status.isnull())))
-    j = j.filter(j.contractor_credit_code.notnull())
-    fire = j.c_credit.isnull() | (j.contract_date.notnull() & j.c_status.notnull()
-                                  & ~Ctx.active_on(j, j.contract_date))
+    unj = j.filter(j.contractor_credit_code.isnull() | j.contract_date.isnull()
+                   | (j.c_credit.notnull() & j.c_status.isnull()))
+    j = j.filter(j.contractor_credit_code.notnull() & j.contract_date.notnull())
+    fire = j.c_credit.isnull() | (j.c_status.notnull() & ~Ctx.active_on(j, j.contract_date))
     return Hits(j.filter(fire), unj)
 
 
@@ -201,11 +200,11 @@ def _no_decision(c: Ctx, p: dict) -> Hits:
     dd = d.select(d_id=d.decision_id, d_approved=d.approved_date, d_subject=d.subject)
     j = b.left_join(dd, b.decision_id == dd.d_id)
     found = j.decision_id.notnull() & j.d_id.notnull()
-    unj = j.filter(j.contract_amount.isnull()
-                   | (found & (j.d_approved.isnull() | j.contract_date.isnull())))
-    j = j.filter(j.contract_amount.notnull() & (j.contract_amount >= p["threshold"] - EPS))
+    unj = j.filter(j.contract_amount.isnull() | j.contract_date.isnull() | (found & j.d_approved.isnull()))
+    j = j.filter(j.contract_amount.notnull() & j.contract_date.notnull()
+                 & (j.contract_amount >= p["threshold"] - EPS))
     fire = (j.decision_id.isnull() | j.d_id.isnull()
-            | (j.d_approved.notnull() & j.contract_date.notnull() & (j.d_approved > j.contract_date)))
+            | (j.d_approved.notnull() & (j.d_approved > j.contract_date)))
     return Hits(j.filter(fire), unj)
 
 
