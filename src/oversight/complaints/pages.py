@@ -31,8 +31,9 @@ def _unit_of_work(request: Request, fn: Callable[[Any], Any]) -> tuple[Any, Doma
     """Run ``fn(session)``: commit on success; on a refusal roll back, audit it, and hand it back."""
     s = session_maker(request.app.state.database_url)()
     try:
-        result = fn(s)
-        s.commit()
+        with service.gate(request.app.state.database_url):
+            result = fn(s)
+            s.commit()
         return result, None
     except DomainError as exc:
         s.rollback()

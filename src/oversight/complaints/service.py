@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from secrets import randbelow as secrets_randbelow
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +33,24 @@ from .settings import Settings, settings
 from .transitions import FILER, STATE_LABELS, ComplaintMove, start_step, transition, unit_staff
 
 
+_gates: dict[str, threading.BoundedSemaphore] = {}
+_gates_lock = threading.Lock()
+
+
+def gate(database_url: str) -> threading.BoundedSemaphore:
+    """How many public write requests (filing, following, rating) run at once in this process.
+
+    SQLite takes one writer at a time: letting 40 threads queue on its lock, each holding the
+    GIL a fortieth of the time, stretches every transaction and convoys into lock timeouts.
+    Requests wait here instead — holding no connection and no lock — and run one after
+    another (SQLite) or a few at a time (PostgreSQL)."""
+    with _gates_lock:
+        g = _gates.get(database_url)
+        if g is None:
+            g = _gates[database_url] = threading.BoundedSemaphore(1 if database_url.startswith("sqlite") else 8)
+        return g
+
+
 class RateLimited(DomainError):
     status_code = 429
     code = "rate_limited"
@@ -43,14 +63,16 @@ def _count(session: Session, bucket: str, key: str, since: dt.datetime) -> int:
 
 
 def note_attempt(session: Session, pairs: list[tuple[str, str]]) -> None:
-    """Count attempts in their own transaction, so a refused request still counts."""
-    from sqlalchemy.orm import Session as _S
+    """Count attempts and commit them at once, so a request refused afterwards still counts.
 
-    with _S(bind=session.get_bind()) as s2:
-        at = now()
-        s2.add_all([Throttle(bucket=b, key=k, at=at) for b, k in pairs])
-        s2.execute(delete(Throttle).where(Throttle.at < at - dt.timedelta(days=2)))
-        s2.commit()
+    Called only where the session holds nothing else yet (before a submission is checked, or
+    when a look-up has failed), so the commit carries just these rows — on the request's own
+    connection: a second connection per request would starve the pool under load."""
+    at = now()
+    session.add_all([Throttle(bucket=b, key=k, at=at) for b, k in pairs])
+    if secrets_randbelow(50) == 0:            # prune now and then, not on every request
+        session.execute(delete(Throttle).where(Throttle.at < at - dt.timedelta(days=2)))
+    session.commit()
 
 
 def _limit(session: Session, bucket: str, key: str, limit: int, minutes: int, message: str, *,

@@ -304,11 +304,12 @@ def challenge() -> dict:
 
 @public.post("/complaints", response_model=FiledOut, status_code=201, summary="File a complaint (JSON)")
 def file_json(s: DB, request: Request, body: FileIn) -> dict:
-    f = service.submit(s, service.Submission(village=body.village, category=body.category, text=body.text,
-                                             contact=body.contact, anonymous=body.anonymous,
-                                             challenge_token=body.challenge_token,
-                                             challenge_answer=body.challenge_answer),
-                       client_address(request))
+    sub = service.Submission(village=body.village, category=body.category, text=body.text, contact=body.contact,
+                             anonymous=body.anonymous, challenge_token=body.challenge_token,
+                             challenge_answer=body.challenge_answer)
+    with service.gate(request.app.state.database_url):
+        f = service.submit(s, sub, client_address(request))
+        s.commit()
     return {"code": f.complaint.code, "secret": f.secret, "status": f.complaint.status,
             "status_label": transitions.STATE_LABELS[f.complaint.status], "message": filed_message(f.complaint.status)}
 
@@ -345,21 +346,27 @@ def file_multipart(s: DB, request: Request,
     sub = service.Submission(village=village, category=category, text=text, contact=contact, anonymous=anonymous,
                              challenge_token=challenge_token, challenge_answer=challenge_answer,
                              photos=read_photos(photos))
-    f = service.submit(s, sub, client_address(request))
+    with service.gate(request.app.state.database_url):
+        f = service.submit(s, sub, client_address(request))
+        s.commit()
     return {"code": f.complaint.code, "secret": f.secret, "status": f.complaint.status,
             "status_label": transitions.STATE_LABELS[f.complaint.status], "message": filed_message(f.complaint.status)}
 
 
 @public.post("/complaints/track", response_model=PublicComplaint, summary="Follow a complaint by code + secret")
 def track(s: DB, request: Request, body: TrackIn) -> dict:
-    c = service.track(s, body.code, body.secret, client_address(request))
-    return service.public_view(s, c)
+    with service.gate(request.app.state.database_url):
+        c = service.track(s, body.code, body.secret, client_address(request))
+        return service.public_view(s, c)
 
 
 @public.post("/complaints/rate", response_model=PublicComplaint, summary="Rate the answer")
 def rate(s: DB, request: Request, body: RateIn) -> dict:
-    c = service.rate(s, body.code, body.secret, body.rating, body.comment, client_address(request))
-    return service.public_view(s, c)
+    with service.gate(request.app.state.database_url):
+        c = service.rate(s, body.code, body.secret, body.rating, body.comment, client_address(request))
+        view = service.public_view(s, c)
+        s.commit()
+        return view
 
 
 @public.get("/complaints/stats", summary="Public statistics per month (received, handled, answered, satisfaction)")

@@ -90,7 +90,7 @@ class PortalSettings:
     delay_hours: float = 0
     refresh_seconds: float = 30
     base_url: str = ""
-    page_rows: int = 100
+    page_rows: int = 30
     fields: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FIELDS))
 
 
@@ -104,7 +104,7 @@ def portal_settings() -> PortalSettings:
     return PortalSettings(delay_hours=float(raw.get("delay_hours", 0)),
                           refresh_seconds=float(raw.get("refresh_seconds", 30)),
                           base_url=str(raw.get("base_url", "")).rstrip("/"),
-                          page_rows=int(raw.get("page_rows", 100)), fields=chosen)
+                          page_rows=int(raw.get("page_rows", 30)), fields=chosen)
 
 
 def columns(table: str, s: PortalSettings) -> list[Col]:
@@ -185,6 +185,9 @@ class Portal:
         return dt.datetime.now().replace(microsecond=0) - dt.timedelta(hours=s.delay_hours)
 
     # -------------------------------------------------------------- refresh
+    def refresh_due(self) -> bool:
+        return self.signature is None or time.monotonic() - self.checked >= portal_settings().refresh_seconds
+
     def refresh(self, force: bool = False) -> None:
         s = portal_settings()
         nowt = time.monotonic()

@@ -21,6 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
@@ -152,16 +153,22 @@ def _region_or_404(p: Portal, code: str) -> publish.RegionInfo | None:
 
 
 @router.get("/r/{code}", response_class=HTMLResponse)
-def region_page(request: Request, code: str) -> HTMLResponse:
-    p = portal(request)
+async def region_page(request: Request, code: str) -> Response:
+    """The hot path: a cached page is answered on the event loop, without a thread hop."""
+    p = request.app.state.portal if getattr(request.app.state, "portal", None) is not None else None
+    if p is None or p.refresh_due():
+        p = await run_in_threadpool(portal, request)
+    hit = p.cache.get(("page", code))
+    if hit is not None and time.monotonic() - hit[0] < STATS_TTL:
+        return HTMLResponse(hit[1], headers=SECURITY_HEADERS)
+    return await run_in_threadpool(_render_region, request, p, code)
+
+
+def _render_region(request: Request, p: Portal, code: str) -> HTMLResponse:
     r = _region_or_404(p, code)
     if r is None:
         return error_page(404, "没有这个地区", f"找不到区划代码 {code[:12]} 对应的村或乡镇。")
-    key = ("page", code)
-    hit = p.cache.get(key)
     now = time.monotonic()
-    if hit is not None and now - hit[0] < STATS_TTL:
-        return HTMLResponse(hit[1], headers=SECURITY_HEADERS)
     s = portal_settings()
     children = [{"code": c, "name": p.regions[c].name, "t": p.rollup(c)} for c in r.children] \
         if r.level != "village" else []
@@ -178,7 +185,7 @@ def region_page(request: Request, code: str) -> HTMLResponse:
         child_level=CHILD_LEVEL.get(r.level, ""), sections=sections, delay=s.delay_hours,
         vname=lambda c: p.regions[c].name if c in p.regions else c,
         stats=complaint_stats(request, code)).encode()
-    p.cache[key] = (now, html)
+    p.cache[("page", code)] = (now, html)
     return HTMLResponse(html, headers=SECURITY_HEADERS)
 
 
