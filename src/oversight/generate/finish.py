@@ -16,7 +16,7 @@ from . import arrow as A
 from . import names as N
 from .activity import Activity, hidden_for
 from .ids import TYPO_KINDS, break_credit_code, break_id_check, corrupt
-from .model import AS_OF, KIND_COLUMN, NAME_COLUMN, PERSON_COLUMN, Batch, Truth
+from .model import AS_OF, NAME_COLUMN, PERSON_COLUMN, Batch, Truth
 from .plant import Planter
 from .world import World
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import names as N
 from .ids import LOCAL_AREAS, NINGBO_AREAS, OUTSIDE_AREAS, area_for, credit_code, id_number
-from .model import AS_OF, PERIOD_END, PERIOD_START
+from .model import AS_OF, PERIOD_START
 
 TERM_2021 = dt.date(2021, 1, 8)   # village elections of early 2021
 

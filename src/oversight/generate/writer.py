@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import copy
 import csv
-import datetime as dt
 import io
 import json
 import zlib
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
