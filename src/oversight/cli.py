@@ -32,6 +32,10 @@ app.add_typer(export_app, name="export")
 register_workflow(app)   # serve, users, audit, regions, workflow, notify
 register_cleanindex(app)  # index compute|show|methodology, report (issue 8)
 
+from .complaints.cli import complaints_app  # noqa: E402  (issue 7)
+
+app.add_typer(complaints_app, name="complaints")
+
 
 def main() -> None:
     app()

@@ -149,3 +149,19 @@ def test_deadlines_and_escalation(env, filer):
     with env.session() as s:
         c = s.get(Complaint, cid)
         assert (c.due_date - c.step_started_on).days >= 15, "15 working days to answer"
+
+
+def test_cli_escalates_and_prints_statistics(env, filer, monkeypatch):
+    from typer.testing import CliRunner
+
+    from oversight.cli import app
+
+    cid = complaint_id(env, filer.filed()["code"])
+    with env.session() as s:
+        due = s.get(Complaint, cid).due_date
+    runner = CliRunner()
+    r = runner.invoke(app, ["complaints", "escalate", "--today", (due + dt.timedelta(days=7)).isoformat(),
+                            "--database", env.url])
+    assert r.exit_code == 0 and "escalated 1" in r.output, r.output
+    r = runner.invoke(app, ["complaints", "stats", "--database", env.url])
+    assert r.exit_code == 0 and '"received": 1' in r.output
