@@ -17,5 +17,11 @@ def install(app) -> None:  # noqa: ANN001 - a FastAPI app
     from . import pages  # noqa: F401  (registers data quality, rules, admin on the router)
 
     app.include_router(router)
+    # import the rule registry (Ibis, slow to import) in the background, not on the first page view
+    import threading
+
+    from .catalogue import catalogue
+
+    threading.Thread(target=catalogue, name="console-warmup", daemon=True).start()
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -257,6 +257,7 @@ ZH: dict[str, str] = {
     'Raised from': '预警日期自',
     'Raised until': '预警日期至',
     'Search id or subject': '按编号或对象搜索',
+    'Search id or subject (beginning)': '按编号或对象开头搜索',
     'Overdue only': '仅看超期',
     'Waiting on me': '待我办理',
     'Apply filter': '筛选',
@@ -293,6 +294,11 @@ ZH: dict[str, str] = {
     'Parent': '上级',
     'Add region': '新增',
     'Account created.': '账号已创建。',
+    'no warehouse has been loaded yet': '尚未导入任何数据',
+    'the warehouse is busy (a load or scan is running)': '数据仓正忙（正在导入或扫描）',
+    'the warehouse cannot be reached': '无法连接数据仓',
+    'the console does not read this kind of warehouse directly': '工作台不能直接读取此类数据仓',
+    'the identity tables are not built yet: run `oversight scan` first': '尚未生成身份比对表：请先运行 `oversight scan`',
 }
 
 

@@ -8,6 +8,8 @@ warnings.  Every figure comes with the list filter it stands for (click-through)
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..regions.models import Region
 from ..warnings.models import Warning
 from ..workflow import service as workflow
-from ..workflow.models import WorkflowState
+from ..workflow.models import WarningEvent, WorkflowState
 from . import labels
 from .queries import scope_codes
 
@@ -58,6 +60,37 @@ class Dashboard:
     names: dict[str, str] = field(default_factory=dict)
 
 
+_cache: dict[tuple, tuple[float, Dashboard]] = {}
+_lock = threading.Lock()
+TTL = 300.0
+
+
+def stamp(s: Session) -> tuple:
+    """Changes whenever a warning is added or removed or makes a move (every move writes an event)."""
+    return (s.scalar(select(func.count()).select_from(Warning)),
+            s.scalar(select(func.max(WarningEvent.id))))
+
+
+def memo(s: Session, key: tuple, fn):  # noqa: ANN001, ANN201
+    """``fn()``, reused while the warnings did not change (and for at most five minutes)."""
+    key = (str(s.get_bind().url), dt.date.today(), stamp(s), *key)
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+        if hit and now - hit[0] < TTL:
+            return hit[1]
+    value = fn()
+    with _lock:
+        if len(_cache) > 256:
+            _cache.clear()
+        _cache[key] = (now, value)
+    return value
+
+
+def cached_build(s: Session, region: Region, today: dt.date | None = None) -> Dashboard:
+    return memo(s, ("dashboard", region.code, today), lambda: build(s, region, today))
+
+
 def build(s: Session, region: Region, today: dt.date | None = None) -> Dashboard:
     today = today or dt.date.today()
     d = Dashboard()
@@ -81,9 +114,9 @@ def build(s: Session, region: Region, today: dt.date | None = None) -> Dashboard
         per_region_sev[code][sev] += n
         if sev == "red":
             red_region[code] += n
-    d.overdue = s.scalar(select(func.count()).select_from(Warning)
-                         .join(WorkflowState, WorkflowState.warning_id == Warning.id)
-                         .where(scope, workflow.overdue_filter(today))) or 0
+    d.overdue = s.scalar(select(func.count()).select_from(WorkflowState)
+                         .join(Warning, Warning.id == WorkflowState.warning_id)
+                         .where(workflow.overdue_filter(today), scope)) or 0
     # by child region (the next level down) and the places with most warnings
     d.children = list(s.scalars(select(Region).where(Region.parent_code == region.code).order_by(Region.code)))
     paths = dict(s.execute(select(Region.code, Region.path).where(Region.code.in_(list(per_region)))).all()) \

@@ -55,7 +55,7 @@ def quality_page(page: User) -> Response:
     try:
         data = wr.quality(page.user.region_code, table, limit=100, offset=(n - 1) * 100)
     except wr.Unavailable as exc:
-        error = str(exc)
+        error = exc.text(page._)
     except Exception as exc:  # noqa: BLE001 - a warehouse of another shape must not break the page
         error = f"{type(exc).__name__}: {str(exc)[:200]}"
     return page.render("quality.html", data=data, error=error, table=table, pageno=n)
@@ -104,7 +104,11 @@ def _rules_context(page: Page) -> dict[str, Any]:
     cfg, cfg_error = _rule_settings()
     rates: dict[str, dict] = {}
     if perm.can(page.user, "feedback.read"):
-        for row in workflow.feedback(page.s, page.user):
+        from .dashboard import memo
+
+        rows = memo(page.s, ("feedback", page.user.region_code, page.user.role),
+                    lambda: workflow.feedback(page.s, page.user))
+        for row in rows:
             if row["region_code"] is None:
                 rates[row["rule"]] = row
     from ..rules import engine
@@ -152,12 +156,12 @@ def _backtest(rule_id: str, param: str, value: str, as_of: str, region: str) -> 
         try:
             backend = ibis.duckdb.connect(path, read_only=True)
         except Exception as exc:  # noqa: BLE001
-            raise wr.Unavailable(f"the warehouse is busy or missing: {str(exc)[:200]}") from exc
+            raise wr.Unavailable(wr.N_("the warehouse is busy (a load or scan is running)"), str(exc)[:200]) from exc
         engine_name, close = "duckdb", backend.disconnect
     try:
         have = set(backend.list_tables())
         if "insiders" not in have:
-            raise wr.Unavailable("the identity tables are not built yet: run `oversight scan` first")
+            raise wr.Unavailable(wr.N_("the identity tables are not built yet: run `oversight scan` first"))
         day = day or dt.date.today()
         cfg = E.configured()
         regions_ = E.Regions.load(backend)
@@ -204,7 +208,7 @@ def rules_backtest(page: User, rule: Annotated[str, Form(max_length=64)] = "",
     except RuleError as exc:
         error, status = str(exc), 422
     except wr.Unavailable as exc:
-        error, status = str(exc), 503
+        error, status = exc.text(page._), 503
     else:
         status = 200
     return page.render("rules.html", status_code=status, bt=bt, bt_error=error, form=form, **ctx)

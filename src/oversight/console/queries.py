@@ -173,9 +173,12 @@ def scope_codes(region: Region) -> Select:
 
 
 def in_scope(region: Region):  # noqa: ANN201 - a SQL condition
-    if region.depth == 0 and region.parent_code is None:
-        return Warning.region_code.in_(scope_codes(region))
     return Warning.region_code.in_(scope_codes(region))
+
+
+def needs_workflow(f: Filter) -> bool:
+    """Whether the filter reads the workflow table (else counts come from the warnings' index alone)."""
+    return f.overdue is not None or f.mine
 
 
 def conditions(s: Session, user: User, f: Filter, today: dt.date) -> list:
@@ -200,9 +203,14 @@ def conditions(s: Session, user: User, f: Filter, today: dt.date) -> list:
         conds.append(or_(WorkflowState.due_date.is_(None), WorkflowState.due_date >= today))
     if f.mine:
         conds.append(mine_condition(user))
-    if f.q:
-        like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conds.append(or_(Warning.id.like(like, escape="\\"), Warning.subject.like(like, escape="\\")))
+    if f.q:      # a prefix of the id or of the subject (an id number, a contract id …): index range scans
+        if s.get_bind().dialect.name == "sqlite":
+            hi = f.q + "\U0010ffff"
+            conds.append(or_(and_(Warning.id >= f.q, Warning.id < hi),
+                             and_(Warning.subject >= f.q, Warning.subject < hi)))
+        else:
+            conds.append(or_(Warning.id.startswith(f.q, autoescape=True),
+                             Warning.subject.startswith(f.q, autoescape=True)))
     return conds
 
 
@@ -237,22 +245,51 @@ class ListResult:
     pages: int
 
 
+def _ids_page(s: Session, f: Filter, conds: list, offset: int, limit: int, extra: list | None = None) -> list[str]:
+    """The ids of one page, read from the indexes where possible (the rows are fetched after)."""
+    col = SORTS[f.sort]
+    nullable = f.sort in ("amount", "due")      # NULLS LAST only where needed: it keeps SQLite off the index
+    first = col.desc() if f.desc else col.asc()
+    order = [first.nulls_last() if nullable else first]
+    if f.sort not in ("seen",):
+        order.append(Warning.first_seen_at.desc())
+    order.append(Warning.id.desc() if f.desc or f.sort != "seen" else Warning.id.asc())
+    q = base_query([Warning.id]) if (needs_workflow(f) or f.sort == "due") else select(Warning.id)
+    q = q.where(*conds, *(extra or [])).order_by(*order).offset(offset).limit(limit)
+    return list(s.scalars(q))
+
+
 def list_warnings(s: Session, user: User, f: Filter, today: dt.date | None = None) -> ListResult:
     today = today or dt.date.today()
     conds = conditions(s, user, f, today)
-    total = s.scalar(base_query([func.count()]).where(*conds)) or 0
-    col = SORTS[f.sort]
-    order = [col.desc().nulls_last() if f.desc else col.asc().nulls_last()]
-    if f.sort == "severity":   # red < orange < yellow alphabetically is o < r < y: rank explicitly
-        from sqlalchemy import case
-
-        rank = case(SEVERITY_RANK, value=Warning.severity, else_=9)
-        order = [rank.asc() if f.desc else rank.desc()]
-    order.append(Warning.id.desc() if f.desc else Warning.id.asc())
+    count_q = base_query([func.count()]) if needs_workflow(f) else select(func.count()).select_from(Warning)
+    total = s.scalar(count_q.where(*conds)) or 0
+    offset = (f.page - 1) * f.per
+    ids: list[str] = []
+    if total and offset < total:
+        if f.sort == "severity":
+            # red, orange, yellow (or the reverse): one index walk per severity, newest first within each
+            per_sev = dict(s.execute(select(Warning.severity, func.count()).where(*conds)
+                                     .group_by(Warning.severity)).all())
+            order = sorted(per_sev, key=lambda k: SEVERITY_RANK.get(k, 9), reverse=not f.desc)
+            skip, need = offset, f.per
+            seen_sort = Filter(**{**f.__dict__, "sort": "seen", "desc": True})
+            for sev in order:
+                if skip >= per_sev[sev]:
+                    skip -= per_sev[sev]
+                    continue
+                got = _ids_page(s, seen_sort, conds, skip, need, [Warning.severity == sev])
+                ids += got
+                need -= len(got)
+                skip = 0
+                if need <= 0:
+                    break
+        else:
+            ids = _ids_page(s, f, conds, offset, f.per)
     rows = []
-    if total and (f.page - 1) * f.per < total:
-        rows = s.execute(base_query(LIST_COLUMNS).where(*conds).order_by(*order)
-                         .offset((f.page - 1) * f.per).limit(f.per)).all()
+    if ids:
+        got = {r.id: r for r in s.execute(base_query(LIST_COLUMNS).where(Warning.id.in_(ids)))}
+        rows = [got[i] for i in ids if i in got]
     return ListResult(rows, total, max(1, -(-total // f.per)))
 
 

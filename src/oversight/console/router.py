@@ -27,7 +27,7 @@ from ..warnings.models import Warning, WarningRecord
 from ..workflow import service as workflow
 from ..workflow.errors import DomainError, Invalid
 from ..workflow.models import WorkflowState
-from . import catalogue, dashboard, graph, i18n, labels, queries
+from . import catalogue, dashboard, graph, i18n, labels, maintenance, queries
 from . import warehouse_read as wr
 from .web import LANG_COOKIE, PREFIX, PRELOGIN_COOKIE, ConsoleRoute, Page, page_anon, page_user
 
@@ -133,11 +133,12 @@ def home(page: User) -> Response:
         if r is None or not r.path.startswith(user.region.path):
             raise queries.NotFound(f"no region {code[:20]} within your area", code="no_region")
         region = r
-    d = dashboard.build(page.s, region)
+    maintenance.maybe_analyze(page.s)
+    d = dashboard.cached_build(page.s, region)
     try:
         sources, sources_error = wr.source_stats(region.code), None
     except wr.Unavailable as exc:
-        sources, sources_error = [], str(exc)
+        sources, sources_error = [], exc.text(page._)
     cat = catalogue.catalogue()
     return page.render("dashboard.html", d=d, region=region, charts=dashboard.chart_data(d, page),
                        sources=sources, sources_error=sources_error, cat=cat, month_range=dashboard.month_range,
@@ -147,6 +148,7 @@ def home(page: User) -> Response:
 # ------------------------------------------------------------------------------------ list
 def _list_context(page: Page) -> dict[str, Any]:
     f = queries.parse_filter(page.request.query_params)
+    maintenance.maybe_analyze(page.s)
     res = queries.list_warnings(page.s, page.user, f)
     names = queries.region_names(page.s, {r.region_code for r in res.rows} |
                                  {r.handling_region for r in res.rows if r.handling_region})
@@ -283,7 +285,7 @@ def _detail_context(page: Page, wid: str) -> dict[str, Any]:
     try:
         source = wr.source_rows([(r.table_name, r.record_id) for r in records])
     except wr.Unavailable as exc:
-        source_error = str(exc)
+        source_error = exc.text(page._)
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign warehouse must not break the page
         source_error = f"{type(exc).__name__}: {str(exc)[:200]}"
     g = graph.Graph()

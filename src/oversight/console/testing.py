@@ -42,6 +42,7 @@ NAMES = ["王建国", "李秀英", "张伟", "刘洋", "陈静", "杨磊", "黄�
 STATES = (["new"] * 30 + ["dispatched"] * 10 + ["accepted"] * 5 + ["verifying"] * 10 + ["rectifying"] * 10 +
           ["rectified"] * 5 + ["closed"] * 15 + ["dismissed"] * 5 + ["dismissal_requested"] * 3 + ["monitoring"] * 3 +
           ["no_action"] * 2 + ["clue"] * 2)
+FINAL = ["closed"] * 6 + ["dismissed"] * 2 + ["no_action", "clue"]
 STEP_OF = {"dispatched": "accept", "accepted": "verify", "verifying": "verify", "rectifying": "rectify"}
 
 
@@ -63,7 +64,9 @@ def seed(session: Session, n: int, *, today: dt.date | None = None, seed_value: 
             rule, sev, table, zh, en = RULES[i % len(RULES)] if i < len(RULES) else rng.choice(RULES)
             village = rng.choice(villages)
             seen = start + dt.timedelta(seconds=rng.randrange(span))
-            status = rng.choice(STATES)
+            age = (today - seen.date()).days
+            # older warnings are mostly finished; the open ones are mostly recent
+            status = rng.choice(FINAL) if age > 120 and rng.random() < .85 else rng.choice(STATES)
             name = rng.choice(NAMES)
             pid = f"3302261970{rng.randrange(10**7):07d}X"[:18]
             amount = round(rng.uniform(500, 900_000), 2)
@@ -80,11 +83,12 @@ def seed(session: Session, n: int, *, today: dt.date | None = None, seed_value: 
                              "added_at": seen, "scan_as_of": seen.date()})
             if status != "new":
                 step = STEP_OF.get(status)
-                due = seen.date() + dt.timedelta(days=rng.randrange(5, 90)) if step else None
+                started = min(today, seen.date() + dt.timedelta(days=rng.randrange(0, 30)))
+                due = started + dt.timedelta(days=rng.randrange(3, 45)) if step else None
                 final = status in ("closed", "dismissed")
                 sts.append({"warning_id": wid, "handling_region": parents.get(village) if rng.random() < .6 else village,
                             "colour": "green" if final else sev, "triage_outcome": None, "triage_reason": "",
-                            "findings": "", "step": step, "step_started_on": seen.date() if step else None,
+                            "findings": "", "step": step, "step_started_on": started if step else None,
                             "due_date": due, "escalated": False, "escalations": 0, "reopened": 0,
                             "first_dispatched_at": seen, "confirmed_at": seen if status in ("rectifying", "rectified",
                                                                                           "closed") else None,

@@ -21,8 +21,21 @@ from .. import config
 from ..contract.schema import TABLES
 
 
+def N_(msg: str) -> str:
+    return msg
+
+
 class Unavailable(RuntimeError):
-    """The warehouse cannot be read right now (busy, missing, unsupported engine)."""
+    """The warehouse cannot be read right now (busy, missing, unsupported engine).
+
+    ``msg`` is a catalogue message (shown translated), ``detail`` what the engine said."""
+
+    def __init__(self, msg: str, detail: str = "") -> None:
+        super().__init__(f"{msg}: {detail}" if detail else msg)
+        self.msg, self.detail = msg, detail
+
+    def text(self, gettext) -> str:  # noqa: ANN001
+        return f"{gettext(self.msg)}: {self.detail}" if self.detail else gettext(self.msg)
 
 
 def _q(name: str) -> str:
@@ -60,11 +73,11 @@ def reader(url: str | None = None) -> Iterator[Reader]:
         path = url.split("://", 1)[1]
         path = path[1:] if path.startswith("/") and path[1:2] == "/" else path
         if not path or path == ":memory:" or not Path(path).exists():
-            raise Unavailable("no warehouse has been loaded yet")
+            raise Unavailable(N_("no warehouse has been loaded yet"))
         try:
             con = duckdb.connect(path, read_only=True)
         except Exception as exc:  # noqa: BLE001 - locked by a writer, or damaged
-            raise Unavailable(f"the warehouse is busy (a load or scan is running): {str(exc)[:200]}") from exc
+            raise Unavailable(N_("the warehouse is busy (a load or scan is running)"), str(exc)[:200]) from exc
         try:
             yield Reader(con, "duckdb")
         finally:
@@ -75,14 +88,14 @@ def reader(url: str | None = None) -> Iterator[Reader]:
         try:
             con = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3)
         except Exception as exc:  # noqa: BLE001
-            raise Unavailable(f"the warehouse cannot be reached: {str(exc)[:200]}") from exc
+            raise Unavailable(N_("the warehouse cannot be reached"), str(exc)[:200]) from exc
         try:
             con.read_only = True
             yield Reader(con, "postgres")
         finally:
             con.close()
     else:
-        raise Unavailable(f"the console does not read {scheme} warehouses directly")
+        raise Unavailable(N_("the console does not read this kind of warehouse directly"), scheme)
 
 
 _cache: dict[tuple, tuple[float, Any]] = {}

@@ -1,0 +1,114 @@
+"""Console pages with 100k warnings: server-side time per page (``python -m bench.console``).
+
+Seeds an app database (SQLite by default; ``--database URL`` for PostgreSQL) with the
+workflow's test region tree and N sample warnings, signs in as a district officer (whose
+area holds the warnings) and an admin at the top, and times each page in-process (the
+request through FastAPI, queries, template rendering), median of several runs after a
+warm-up.  Writes ``bench/out/console.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+PAGES = [
+    ("dashboard", "/console/"),
+    ("list", "/console/warnings"),
+    ("list red, open, sorted by severity", "/console/warnings?severity=red&status=open&sort=severity"),
+    ("list overdue, one township", "/console/warnings?overdue=1&region=330226101000"),
+    ("list search (an id number)", "/console/warnings?q={pid}"),
+    ("list page 500", "/console/warnings?page=500"),
+    ("detail", "/console/warnings/{wid}"),
+    ("quality", "/console/quality"),
+    ("rules", "/console/rules"),
+    ("admin", "/console/admin"),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench.console")
+    ap.add_argument("--warnings", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--database", default=None, help="app database URL (default: a fresh SQLite file)")
+    ap.add_argument("--limit-ms", type=float, default=200.0)
+    args = ap.parse_args(argv)
+
+    home = Path(tempfile.mkdtemp(prefix="ov-bench-console-"))
+    os.environ["OVERSIGHT_HOME"] = str(home)
+    from fastapi.testclient import TestClient
+    import pyotp
+    from sqlalchemy import select, update
+
+    from oversight import config, db
+    from oversight.auth.models import User
+    from oversight.console import testing as ctesting
+    from oversight.warnings.models import Warning
+    from oversight.web.app import create_app
+    from oversight.workflow.testing import CODES, build_world, write_config
+
+    write_config(home)
+    config.clear_cache()
+    url = args.database or f"sqlite:///{home / 'app.db'}"
+    db.migrate(url)
+    t0 = time.perf_counter()
+    with db.session(url) as s:
+        world = build_world(s, [("district_officer", "D1"), ("admin", "C"), ("village_liaison", "V1")])
+        ctesting.seed(s, args.warnings, codes=[CODES["V1"], CODES["V2"], CODES["V3"]])
+    seeded = time.perf_counter() - t0
+    from oversight.console import maintenance
+
+    with db.session(url) as s:     # what the console does in the background after a large load
+        maintenance.maybe_analyze(s, wait=True)
+    with db.session(url) as s:
+        wid, subject = s.execute(select(Warning.id, Warning.subject).where(Warning.region_code == CODES["V1"])
+                                 .limit(1)).one()
+    pid = subject.split("|")[0]
+    app = create_app(url, deliver_every=None)
+    results: dict[str, dict] = {}
+    for who in ("district_officer@D1", "admin@C"):
+        c = TestClient(app, follow_redirects=False)
+        user = world.users[who]
+        with db.session(url) as s:
+            s.execute(update(User).where(User.id == user.id).values(last_totp_step=None))
+        r = c.get("/console/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+        r = c.post("/console/login", data={"username": user.username, "password": "correct horse battery",
+                                           "csrf": token, "totp": pyotp.TOTP(world.secrets[who]).now()})
+        assert r.status_code == 303, r.text
+        for name, path in PAGES:
+            if name == "admin" and not who.startswith("admin"):
+                continue
+            path = path.format(wid=wid, pid=pid)
+            times = []
+            for i in range(args.runs + 1):
+                t = time.perf_counter()
+                r = c.get(path)
+                ms = (time.perf_counter() - t) * 1000
+                assert r.status_code == 200, (path, r.status_code, r.text[:300])
+                if i:                     # the first run warms caches and compiles templates
+                    times.append(ms)
+            results[f"{who} {name}"] = {"median_ms": round(statistics.median(times), 1),
+                                        "max_ms": round(max(times), 1), "path": path}
+            print(f"{who:20} {name:40} median {statistics.median(times):7.1f} ms   max {max(times):7.1f} ms",
+                  flush=True)
+    export = TestClient(app, follow_redirects=False)
+    out = {"warnings": args.warnings, "engine": url.split(":", 1)[0], "seed_seconds": round(seeded, 1),
+           "runs": args.runs, "pages": results}
+    Path(__file__).resolve().parent.joinpath("out").mkdir(exist_ok=True)
+    Path(__file__).resolve().parent.joinpath("out", "console.json").write_text(json.dumps(out, indent=1))
+    slow = [k for k, v in results.items() if v["median_ms"] > args.limit_ms]
+    if slow:
+        print(f"over {args.limit_ms} ms: {', '.join(slow)}")
+    del export
+    return 1 if slow else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
