@@ -348,3 +348,27 @@ def stats_page(request: Request, region: str = "") -> HTMLResponse:
         if r.level in ("city", "district", "township"):
             choices.append({"code": r.code, "label": " / ".join(x.name for x in p.chain(r.code))})
     return render("stats.html", stats=complaint_stats(request, code, None), choices=choices)
+
+
+class CachedPages:
+    """ASGI middleware: a village or region page already rendered is sent straight from the
+    cache, before routing — the page villagers' QR codes open is the one under load."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+        self._headers = [(b"content-type", b"text/html; charset=utf-8")] + \
+            [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith("/r/"):
+            app = scope.get("app")
+            p = getattr(getattr(app, "state", None), "portal", None)
+            if p is not None and not p.refresh_due():
+                hit = p.cache.get(("page", scope["path"][3:]))
+                if hit is not None and time.monotonic() - hit[0] < STATS_TTL:
+                    body = hit[1]
+                    await send({"type": "http.response.start", "status": 200,
+                                "headers": [*self._headers, (b"content-length", str(len(body)).encode())]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)

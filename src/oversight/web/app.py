@@ -69,6 +69,9 @@ def create_app(database_url: str | None = None, *, deliver_every: float | None =
     app.state.warehouse_url = None            # the portal publishes from config's warehouse unless set
     app.include_router(portal_pages)
     app.include_router(complaint_pages)
+    from ..portal.views import CachedPages
+
+    app.add_middleware(CachedPages)
 
     from ..cleanindex.views import open_api as index_open_api, pages as index_pages  # 清廉指数 (issue 8)
 
