@@ -126,10 +126,10 @@ def _duplicate(c: Ctx, p: dict) -> Hits:
     b = b.filter(ok)
     b = b.mutate(amount_key=(b.amount * 100).round(0).cast("int64"))
     b = chains(b, ["account_no", "payee", "amount_key"], "paid_date", "payment_id", p["within_days"])
-    agg = b.group_by(["account_no", "payee", "amount_key", "chain_no"]).aggregate(
-        dup_n=b.payment_id.count(), first_date=b.paid_date.min(), last_date=b.paid_date.max())
-    agg = agg.filter(agg.dup_n >= 2)
-    return Hits(b.join(agg, ["account_no", "payee", "amount_key", "chain_no"]), unj)
+    w = ibis.window(group_by=[b.account_no, b.payee, b.amount_key, b.chain_no])
+    b = b.mutate(dup_n=b.payment_id.count().over(w), first_date=b.paid_date.min().over(w),
+                 last_date=b.paid_date.max().over(w))
+    return Hits(b.filter(b.dup_n >= 2), unj)
 
 
 def _dup_facts(g: Group, p: dict) -> dict:
@@ -163,11 +163,10 @@ def _split(c: Ctx, p: dict) -> Hits:
     b = b.filter(ok)
     b = b.filter(b.amount < p["threshold"] - EPS)
     b = chains(b, ["region_code", "payee"], "paid_date", "payment_id", p["chain_days"])
-    agg = b.group_by(["region_code", "payee", "chain_no"]).aggregate(
-        chain_n=b.payment_id.count(), chain_total=b.amount.sum(), first_date=b.paid_date.min(),
-        last_date=b.paid_date.max())
-    agg = agg.filter((agg.chain_n >= 2) & (agg.chain_total >= p["threshold"] - EPS))
-    return Hits(b.join(agg, ["region_code", "payee", "chain_no"]), unj)
+    w = ibis.window(group_by=[b.region_code, b.payee, b.chain_no])
+    b = b.mutate(chain_n=b.payment_id.count().over(w), chain_total=b.amount.sum().over(w),
+                 first_date=b.paid_date.min().over(w), last_date=b.paid_date.max().over(w))
+    return Hits(b.filter((b.chain_n >= 2) & (b.chain_total >= p["threshold"] - EPS)), unj)
 
 
 def _split_facts(g: Group, p: dict) -> dict:

@@ -66,11 +66,10 @@ def _split(c: Ctx, p: dict) -> Hits:
     b = b.filter(ok)
     b = b.filter((b.contract_amount < p["threshold"] - EPS) & (b.procurement_method != "public_tender"))
     b = chains(b, ["region_code", "contractor"], "contract_date", "project_id", p["chain_days"])
-    agg = b.group_by(["region_code", "contractor", "chain_no"]).aggregate(
-        chain_n=b.project_id.count(), chain_total=b.contract_amount.sum(), first_date=b.contract_date.min(),
-        last_date=b.contract_date.max())
-    agg = agg.filter((agg.chain_n >= 2) & (agg.chain_total >= p["threshold"] - EPS))
-    return Hits(b.join(agg, ["region_code", "contractor", "chain_no"]), unj)
+    w = ibis.window(group_by=[b.region_code, b.contractor, b.chain_no])
+    b = b.mutate(chain_n=b.project_id.count().over(w), chain_total=b.contract_amount.sum().over(w),
+                 first_date=b.contract_date.min().over(w), last_date=b.contract_date.max().over(w))
+    return Hits(b.filter((b.chain_n >= 2) & (b.chain_total >= p["threshold"] - EPS)), unj)
 
 
 def _split_facts(g: Group, p: dict) -> dict:

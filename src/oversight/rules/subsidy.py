@@ -136,9 +136,8 @@ def _duplicate(c: Ctx, p: dict) -> Hits:
     unj = b.filter(~ok)
     b = b.filter(ok)
     b = b.mutate(year=b.paid_date.year(), month=b.paid_date.month())
-    agg = b.group_by(["person_id", "kind", "year", "month"]).aggregate(n_month=b.record_id.nunique())
-    agg = agg.filter(agg.n_month >= p["min_count"])
-    return Hits(c.named(b.join(agg, ["person_id", "kind", "year", "month"])), unj)
+    b = b.mutate(n_month=b.record_id.count().over(ibis.window(group_by=[b.person_id, b.kind, b.year, b.month])))
+    return Hits(c.named(b.filter(b.n_month >= p["min_count"])), unj)
 
 
 def _duplicate_facts(g: Group, p: dict) -> dict:
