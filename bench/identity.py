@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
               "generate_s": round(gen_s, 1), "ingest_s": round(ingest_s, 1),
               "build_s": res["seconds"], "build_peak_rss_mb": res["peak_rss_mb"],
               "tables": res["report"]["counts"], "resolution": res["report"]["resolution"],
-              "methods": res["report"]["methods"], "findings": res["report"]["findings"]}
+              "methods": res["report"]["methods"], "findings": res["report"]["findings"],
+              "stages_s": res["report"].get("stages")}
     if scores:
         result["scores"] = {k: scores[k] for k in ("rows", "resolved", "correct", "precision", "recall",
                                                    "namesake_merges")}

@@ -151,6 +151,34 @@ class Resolver:
                 self.by_name_village[(p.norm, p.region)].append(p)
         # (normalised name, village) -> {valid id: rows}
         self.history = history
+        # one typed character leaves either the birth date or the rest of the id intact:
+        # two indexes give every registered id one substitution away in a couple of lookups
+        self._by_birth: dict[str, list[str]] = defaultdict(list)
+        self._by_rest: dict[str, list[str]] = defaultdict(list)
+        for pid in self.by_id:
+            self._by_birth[pid[6:14]].append(pid)
+            self._by_rest[pid[:6] + pid[14:]].append(pid)
+
+    def repairs(self, g: str) -> list[tuple[str, str]]:
+        """Registered ids one slip from ``g`` (same as ``id_repairs(g, register)``, faster)."""
+        if len(g) != 18:
+            return id_repairs(g, self.by_id)
+        out: dict[str, str] = {}
+        for cand in (*self._by_birth.get(g[6:14], ()), *self._by_rest.get(g[:6] + g[14:], ())):
+            diff = [i for i in range(18) if cand[i] != g[i]]
+            if len(diff) == 1:
+                i = diff[0]
+                out.setdefault(cand, f"check character '{g[i]}'→'{cand[i]}'" if i == 17
+                               else f"character {i + 1} '{g[i]}'→'{cand[i]}'")
+            elif len(diff) == 2 and diff[1] == diff[0] + 1 and cand[diff[0]] == g[diff[1]] \
+                    and cand[diff[1]] == g[diff[0]]:
+                out.setdefault(cand, f"characters {diff[0] + 1}-{diff[1] + 1} swapped")
+        for i in (5, 13):   # a swap across the birth date's edges changes both index keys
+            if g[i] != g[i + 1]:
+                cand = g[:i] + g[i + 1] + g[i] + g[i + 2:]
+                if cand in self.by_id:
+                    out.setdefault(cand, f"characters {i + 1}-{i + 2} swapped")
+        return sorted(out.items())
 
     # ..............................................................
     def resolve(self, given_id: str | None, given_name: str | None, village: str | None) -> Resolution:
@@ -171,7 +199,7 @@ class Resolver:
 
         # 1. one-character repair of the id
         if g:
-            reps = id_repairs(g, self.by_id)
+            reps = self.repairs(g)
             if n:
                 named = [(pid, how) for pid, how in reps if self.by_id[pid].norm == n]
                 if len(named) == 1:
