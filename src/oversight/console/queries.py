@@ -181,7 +181,10 @@ def needs_workflow(f: Filter) -> bool:
     return f.overdue is not None or f.mine
 
 
-def conditions(s: Session, user: User, f: Filter, today: dt.date) -> list:
+def conditions(s: Session, user: User, f: Filter, today: dt.date, *, walk: bool = False) -> list:
+    """The filter as SQL conditions.  ``walk``: for a page read newest first, phrase the overdue
+    test so that SQLite walks the first-seen index (and stops after a page) rather than
+    collecting every overdue warning through the due-date index and sorting them."""
     region = scope_region(s, user, f)
     conds: list = [in_scope(region)]
     if f.area:
@@ -198,7 +201,10 @@ def conditions(s: Session, user: User, f: Filter, today: dt.date) -> list:
     if f.date_to:
         conds.append(Warning.first_seen_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()))
     if f.overdue is True:
-        conds.append(workflow.overdue_filter(today))
+        if walk and s.get_bind().dialect.name == "sqlite":
+            conds.append(func.ifnull(WorkflowState.due_date, dt.date(9999, 12, 31)) < today)
+        else:
+            conds.append(workflow.overdue_filter(today))
     elif f.overdue is False:
         conds.append(or_(WorkflowState.due_date.is_(None), WorkflowState.due_date >= today))
     if f.mine:
@@ -285,7 +291,8 @@ def list_warnings(s: Session, user: User, f: Filter, today: dt.date | None = Non
                 if need <= 0:
                     break
         else:
-            ids = _ids_page(s, f, conds, offset, f.per)
+            walk = f.sort == "seen" and f.desc
+            ids = _ids_page(s, f, conditions(s, user, f, today, walk=True) if walk else conds, offset, f.per)
     rows = []
     if ids:
         got = {r.id: r for r in s.execute(base_query(LIST_COLUMNS).where(Warning.id.in_(ids)))}
