@@ -29,9 +29,10 @@ def _days_over_limit(c: Ctx, p: dict) -> Hits:
     unj = b.filter(~ok)
     b = b.filter(ok)
     b = b.mutate(year=b.work_date.year())
-    # window aggregates, not group + join back: the engine computes the rows once
-    b = b.mutate(total_days=b.days.sum().over(ibis.window(group_by=[b.person_id, b.year])))
-    return Hits(c.named(b.filter(b.total_days > p["max_days"])), unj)
+    # group + join back measured faster than a window sum here (hash aggregate vs sort)
+    agg = b.group_by(["person_id", "year"]).aggregate(total_days=b.days.sum())
+    agg = agg.filter(agg.total_days > p["max_days"])
+    return Hits(c.named(b.join(agg, ["person_id", "year"])), unj)
 
 
 def _days_over_limit_facts(g: Group, p: dict) -> dict:
@@ -59,10 +60,11 @@ def _same_day(c: Ctx, p: dict) -> Hits:
     ok = b.person_id.notnull() & b.work_date.notnull() & b.days.notnull()
     unj = b.filter(~ok)
     b = b.filter(ok)
-    w = ibis.window(group_by=[b.person_id, b.work_date])
     # two or more villages <=> the day's smallest and largest village code differ
-    b = b.mutate(day_total=b.days.sum().over(w), v_lo=b.region_code.min().over(w), v_hi=b.region_code.max().over(w))
-    return Hits(c.named(b.filter((b.v_lo != b.v_hi) & (b.day_total > p["max_days_per_day"]))), unj)
+    agg = b.group_by(["person_id", "work_date"]).aggregate(
+        day_total=b.days.sum(), v_lo=b.region_code.min(), v_hi=b.region_code.max())
+    agg = agg.filter((agg.v_lo != agg.v_hi) & (agg.day_total > p["max_days_per_day"]))
+    return Hits(c.named(b.join(agg, ["person_id", "work_date"])), unj)
 
 
 def _same_day_facts(g: Group, p: dict) -> dict:
