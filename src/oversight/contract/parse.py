@@ -83,12 +83,16 @@ def _err(mask: pa.Array, template: str, raw: pa.Array) -> pa.Array:
     """A reason string where ``mask`` is true (template's {v} = the raw cell)."""
     n = len(mask)
     mask = pc.fill_null(mask, False)
-    if not pc.any(mask).as_py():
+    hits = pc.sum(mask).as_py() or 0
+    if not hits:
         return _nulls(n)
     head, _, tail = template.partition("{v}")
-    shown = pc.utf8_slice_codeunits(pc.fill_null(raw, ""), 0, 60)
+    # build the text for the flagged cells only: errors are usually few
+    shown = pc.utf8_slice_codeunits(pc.fill_null(raw.filter(mask), ""), 0, 60)
     text = pc.binary_join_element_wise(pa.scalar(head), shown, pa.scalar(tail), "")
-    return pc.if_else(mask, text, _NULL_STR)
+    if hits == n:
+        return text
+    return pc.replace_with_mask(_nulls(n), mask, text)
 
 
 def has_errors(err: pa.Array) -> bool:
@@ -284,10 +288,12 @@ def parse_credit_code(arr: pa.Array, col: Column) -> Parsed:
 
 
 def parse_party_id(arr: pa.Array, kinds: pa.Array) -> Parsed:
-    """An id whose form depends on the row's person/company kind."""
-    v = normalise_id(arr)
-    person_ok = _validity(v, id_numbers_valid)
-    company_ok = _validity(v, credit_codes_valid)
+    """An id whose form depends on the row's person/company kind (checked once per distinct id)."""
+    enc = pc.dictionary_encode(_string(arr))
+    uniq = normalise_id(enc.dictionary)
+    v = uniq.take(enc.indices)
+    person_ok = pa.array(id_numbers_valid(pc.fill_null(uniq, "")), pa.bool_()).take(enc.indices)
+    company_ok = pa.array(credit_codes_valid(pc.fill_null(uniq, "")), pa.bool_()).take(enc.indices)
     is_person = pc.fill_null(pc.equal(kinds, "person"), False)
     is_company = pc.fill_null(pc.equal(kinds, "company"), False)
     bad_p = pc.and_(is_person, pc.invert(pc.fill_null(person_ok, True)))
@@ -509,11 +515,14 @@ def _few_distinct(arr: pa.Array) -> bool:
 
 
 def parse_column(arr: pa.Array, col: Column, kinds: pa.Array | None = None) -> Parsed:
-    """Parse a raw column; per distinct value when values repeat (the result is the same)."""
+    """Parse a raw column, per distinct value (the result is the same, the work is less).
+
+    Free text and record ids that rarely repeat are parsed as they are.
+    """
     arr = _string(arr)
     if col.kind == Kind.PARTY_ID:
         return parse_party_id(arr, kinds if kinds is not None else _nulls(len(arr)))
-    if not _few_distinct(arr):
+    if col.kind in (Kind.STR, Kind.CODE) and not _few_distinct(arr):
         return PARSERS[col.kind](arr, col)
     return parse_distinct(arr, col)
 

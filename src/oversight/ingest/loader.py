@@ -108,10 +108,16 @@ HARD_WHEN_OPTIONAL = {Kind.STR, Kind.CODE, Kind.REGION, Kind.ENUM, Kind.DATE, Ki
 @dataclass
 class ParsedSheet:
     table: Table
-    data: pa.Table                  # good rows: contract columns + meta columns
+    rows: pa.Table                  # every data row: contract columns + meta columns
+    ok: np.ndarray                  # bool per row: not rejected
     rejections: list[Rejection]
     read: int
     usable: bool = True             # the header named a column of the table
+
+    @property
+    def data(self) -> pa.Table:
+        """The rows not rejected."""
+        return self.rows if self.ok.all() else self.rows.filter(pa.array(self.ok))
 
 
 def _map_header(sheet: Sheet) -> tuple[dict[str, int], list[tuple[str, int]]]:
@@ -177,7 +183,7 @@ def parse_sheet(sheet: Sheet, batch: str) -> ParsedSheet:
                                     "the header names no known column", None,
                                     file_sha256=sheet.file_sha256)
                           for ln in sheet.lines.to_pylist())
-        return ParsedSheet(t, _empty(t), rejections, n + refused, usable=False)
+        return ParsedSheet(t, _empty(t), np.zeros(0, dtype=bool), rejections, n + refused, usable=False)
 
     values: dict[str, pa.Array] = {}
     hard: list[tuple[str, pa.Array]] = []
@@ -224,16 +230,22 @@ def parse_sheet(sheet: Sheet, batch: str) -> ParsedSheet:
     arrays = [values[c.name].cast(P.ARROW_TYPES[c.kind]) for c in t.columns]
     arrays += [attrs, issues, unresolved,
                _repeat(sheet.file, n), sheet.lines, _repeat(sheet.sheet, n), _repeat(batch, n)]
-    data = pa.Table.from_arrays(arrays, schema=_arrow_schema(t))
+    data = pa.Table.from_arrays(arrays, schema=_data_schema(t))
+    ok = np.ones(n, dtype=bool)
     if bad_idx:
-        data = data.filter(pc.invert(bad))
-    return ParsedSheet(t, data, rejections, n + refused)
+        ok[bad_idx] = False
+    return ParsedSheet(t, data, ok, rejections, n + refused)
+
+
+_CONSTANT = pa.dictionary(pa.int32(), pa.string())
 
 
 def _repeat(value: str | None, n: int) -> pa.Array:
-    if value is None:
-        return pa.nulls(n, pa.string())
-    return pa.repeat(pa.scalar(value, pa.string()), n)
+    """One value on every row, stored once (a dictionary array: no copy per row)."""
+    if value is None:  # null indices, no null in the dictionary (Arrow cannot unify those)
+        return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()), pa.array([], pa.string()))
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),
+                                          pa.array([value], pa.string()))
 
 
 def _append_reason(acc: pa.Array, name: str, err: pa.Array) -> pa.Array:
@@ -297,8 +309,16 @@ def _arrow_schema(t: Table) -> pa.Schema:
     return pa.schema(fields)
 
 
+def _data_schema(t: Table) -> pa.Schema:
+    """:func:`_arrow_schema`, with the per-sheet constant columns as dictionaries."""
+    schema = _arrow_schema(t)
+    for name in ("_file", "_sheet", "_batch"):
+        schema = schema.set(schema.get_field_index(name), pa.field(name, _CONSTANT))
+    return schema
+
+
 def _empty(t: Table) -> pa.Table:
-    return _arrow_schema(t).empty_table()
+    return _data_schema(t).empty_table()
 
 
 # ------------------------------------------------------------------ batch checks
@@ -311,19 +331,26 @@ def _key_text(data: pa.Table, t: Table) -> pa.Array:
 
 def keep_last_version(t: Table, data: pa.Table) -> tuple[pa.Table, list[Rejection]]:
     """Within one batch a key keeps its last row (file order, then line); earlier rows are rejected."""
+    keep, rej = _last_versions(t, data, np.ones(data.num_rows, dtype=bool))
+    return (data if keep.all() else data.filter(pa.array(keep))), rej
+
+
+def _last_versions(t: Table, data: pa.Table, ok: np.ndarray) -> tuple[np.ndarray, list[Rejection]]:
+    """Of the ``ok`` rows, those that are the last of their key; rejections for the others."""
     n = data.num_rows
-    if n < 2:
-        return data, []
+    if ok.sum() < 2:
+        return ok.copy(), []
     keys = _key_text(data, t)
     enc = pc.dictionary_encode(keys)
-    if len(enc.dictionary) == n:
-        return data, []
     codes = enc.indices.to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(ok)
     last = np.full(len(enc.dictionary), -1, dtype=np.int64)
-    last[codes] = np.arange(n)            # later rows overwrite earlier ones
+    last[codes[rows]] = rows             # later rows overwrite earlier ones
     keep = np.zeros(n, dtype=bool)
-    keep[last] = True
-    dropped = np.flatnonzero(~keep)
+    keep[last[last >= 0]] = True
+    dropped = np.flatnonzero(ok & ~keep)
+    if not dropped.size:
+        return keep, []
     winners = last[codes[dropped]]
     sel = pa.array(np.concatenate([dropped, winners]))
     sub = data.select(["_file", "_line", "_sheet"]).take(sel)
@@ -337,7 +364,7 @@ def keep_last_version(t: Table, data: pa.Table) -> tuple[pa.Table, list[Rejectio
         rej.append(Rejection(t.name, files[k], sheets[k], lines[k], t.key[0],
                              f"duplicate key {'/'.join(t.key)}={key_list[k]} in this batch; "
                              f"superseded by {where}"))
-    return data.filter(pa.array(keep)), rej
+    return keep, rej
 
 
 def check_regions(t: Table, data: pa.Table, known: set[str]) -> tuple[pa.Table, list[Rejection]]:
@@ -346,18 +373,23 @@ def check_regions(t: Table, data: pa.Table, known: set[str]) -> tuple[pa.Table, 
     With no regions loaded yet (and none in this batch) the check is skipped:
     a deployment may load activity data before its region hierarchy.
     """
-    if not known or t.reference or not t.has("region_code") or data.num_rows == 0:
-        return data, []
-    ok = pc.is_in(data["region_code"], value_set=pa.array(sorted(known), pa.string()))
-    ok = pc.fill_null(ok, False)
-    if pc.all(ok).as_py():
-        return data, []
-    bad = data.filter(pc.invert(ok))
+    ok, rej = _known_regions(t, data, np.ones(data.num_rows, dtype=bool), known)
+    return (data if ok.all() else data.filter(pa.array(ok))), rej
+
+
+def _known_regions(t: Table, data: pa.Table, ok: np.ndarray, known: set[str]) -> tuple[np.ndarray, list[Rejection]]:
+    if not known or t.reference or not t.has("region_code") or not ok.any():
+        return ok, []
+    found = pc.fill_null(pc.is_in(data["region_code"], value_set=pa.array(sorted(known), pa.string())), False)
+    bad = ok & ~found.to_numpy(zero_copy_only=False)
+    if not bad.any():
+        return ok, []
+    sub = data.select(["_file", "_sheet", "_line", "region_code"]).take(pa.array(np.flatnonzero(bad)))
     rej = [Rejection(t.name, f, s, ln, "region_code",
                      f"region_code: unknown region code '{code}' (not in the regions table)")
-           for f, s, ln, code in zip(bad["_file"].to_pylist(), bad["_sheet"].to_pylist(),
-                                     bad["_line"].to_pylist(), bad["region_code"].to_pylist())]
-    return data.filter(ok), rej
+           for f, s, ln, code in zip(sub["_file"].to_pylist(), sub["_sheet"].to_pylist(),
+                                     sub["_line"].to_pylist(), sub["region_code"].to_pylist())]
+    return ok & ~bad, rej
 
 
 # ------------------------------------------------------------------ the batch
@@ -378,7 +410,7 @@ def ingest(paths: list[Path], wh: Warehouse, progress: Progress | None = None) -
     report = BatchReport(batch)
     files, missing = expand([Path(p) for p in paths])
     report.rejections.extend(Rejection(None, p.file, None, None, None, p.reason, kind="file") for p in missing)
-    parsed: dict[str, list[pa.Table]] = {}
+    parsed: dict[str, list[ParsedSheet]] = {}
     file_shas: dict[str, str] = {}
     for i, f in enumerate(files):
         if progress:
@@ -410,7 +442,7 @@ def ingest(paths: list[Path], wh: Warehouse, progress: Progress | None = None) -
             c.read += ps.read
             report.sheets_read += ps.usable
             report.rejections.extend(ps.rejections)
-            parsed.setdefault(ps.table.name, []).append(ps.data)
+            parsed.setdefault(ps.table.name, []).append(ps)
     if progress:
         progress("checked", len(files), len(files))
 
@@ -420,13 +452,15 @@ def ingest(paths: list[Path], wh: Warehouse, progress: Progress | None = None) -
     for name in sorted(parsed, key=lambda k: k != "regions"):   # regions first: activity rows check against them
         t = TABLES[name]
         parts = parsed[name]
-        data = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-        data, rej = keep_last_version(t, data)
+        data = pa.concat_tables([p.rows for p in parts]) if len(parts) > 1 else parts[0].rows
+        ok = np.concatenate([p.ok for p in parts])
+        ok, rej = _last_versions(t, data, ok)
         report.rejections.extend(rej)
-        data, rej = check_regions(t, data, known)
+        ok, rej = _known_regions(t, data, ok, known)
         report.rejections.extend(rej)
+        data = data if ok.all() else data.filter(pa.array(ok))   # the one copy of the rows
         if name == "regions":
-            known.update(x for x in data["code"].to_pylist() if x)
+            known.update(x for x in pc.unique(data["code"]).to_pylist() if x)
         final[name] = data
 
     rejected: dict[str | None, int] = {}

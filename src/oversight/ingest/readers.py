@@ -267,41 +267,41 @@ class _Empty(Exception):
 
 
 def _parse_record(raw: bytes) -> list[str]:
-    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline=""), strict=False))
-    if not rows:
-        return []
-    if len(rows) > 1:  # only if the quote-parity split and csv disagree
-        raise _Disagree("record splits in two")
+    """One record as the csv module reads it; it must end where the quote parity said it does."""
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8") + "\n\x00", newline=""), strict=False))
+    if len(rows) != 2 or rows[1] != ["\x00"]:
+        raise _Disagree("record boundary")
     return rows[0]
 
 
 def _read_csv_fast(data: bytes, table: Table, file: str, sha: str) -> Sheet:
     import pyarrow.csv as pacsv
 
-    n_cr = data.count(b"\r")
-    if n_cr and n_cr != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         raise _Disagree("lone CR line ends")
     a = np.frombuffer(data, np.uint8)
     nl = np.flatnonzero(a == 10)
-    has_quotes = b'"' in data
-    if has_quotes:
-        q = np.flatnonzero(a == 34)
-        term = nl[(np.searchsorted(q, nl) & 1) == 0]   # a newline outside quotes ends a record
-    else:
-        term = nl
     size = len(data)
+    has_quotes = b'"' in data
+    q = np.flatnonzero(a == 34) if has_quotes else None
+    if q is not None and len(q):
+        term_idx = np.flatnonzero((np.searchsorted(q, nl) & 1) == 0)   # a newline outside quotes ends a record
+    else:
+        term_idx = np.arange(len(nl))
+    term = nl[term_idx]
+    # record k starts after terminator k-1: on line (its index among the newlines) + 2
     starts = np.concatenate(([0], term + 1))
     ends = np.concatenate((term, [size]))
+    lines = np.concatenate(([1], term_idx + 2))
+    span = np.concatenate((term_idx, [len(nl)])) - (lines - 1)       # line breaks inside each record
     keep = starts < size
-    starts, ends = starts[keep], ends[keep]
     # a CR before the record's LF is part of the line end
     cr = (ends > starts) & (a[np.maximum(ends - 1, 0)] == 13)
     ends = ends - cr
-    nonblank = ends > starts
-    starts, ends = starts[nonblank], ends[nonblank]
+    keep &= ends > starts
+    starts, ends, lines, span = starts[keep], ends[keep], lines[keep], span[keep]
     if len(starts) == 0:
         raise _Empty
-    lines = np.searchsorted(nl, starts) + 1
 
     head: list[list[str]] = []
     head_idx: list[int] = []
@@ -322,7 +322,7 @@ def _read_csv_fast(data: bytes, table: Table, file: str, sha: str) -> Sheet:
     skipped = [int(lines[j]) for j in head_idx[:h]]
     first_body = head_idx[h] + 1
     # blank-looking records before the header (",,,") are passed over like blank lines
-    b_starts, b_ends, b_lines = starts[first_body:], ends[first_body:], lines[first_body:]
+    b_starts, b_ends, b_lines, b_span = starts[first_body:], ends[first_body:], lines[first_body:], span[first_body:]
     width = len(header)
     n = len(b_starts)
 
@@ -340,9 +340,11 @@ def _read_csv_fast(data: bytes, table: Table, file: str, sha: str) -> Sheet:
         return "skip"
 
     longest = int((b_ends - b_starts).max())
-    block = 1 << 24
+    block = 1 << 25
     while block < 2 * longest + 1024:
         block <<= 1
+    if data.startswith(b"\xef\xbb\xbf", int(b_starts[0])):
+        raise _Disagree("pyarrow would drop the BOM that starts the body")
     buf = pa.py_buffer(data).slice(int(b_starts[0]))
     try:
         tbl = pacsv.read_csv(
@@ -369,16 +371,22 @@ def _read_csv_fast(data: bytes, table: Table, file: str, sha: str) -> Sheet:
         raise _Disagree("invalid rows repeat")
 
     cols = [tbl.column(k).combine_chunks() if tbl.num_rows else pa.array([], pa.string()) for k in range(width)]
-    if has_quotes and tbl.num_rows:
-        # every row must hold exactly the line breaks its record spans
-        span = (np.searchsorted(nl, b_ends) - np.searchsorted(nl, b_starts))[valid]
-        inside = np.zeros(tbl.num_rows, dtype=np.int64)
-        for c in cols:
-            if c.null_count == len(c):
-                continue
-            inside += pc.fill_null(pc.count_substring(c, "\n"), 0).to_numpy(zero_copy_only=False)
-        if not np.array_equal(span, inside):
-            raise _Disagree("line breaks in values")
+    if q is not None and len(q) and tbl.num_rows:
+        # Where quotes are, pyarrow and the quote parity could split records differently.  Every
+        # row whose record holds a quote must hold exactly the line breaks that record spans (a
+        # row without quotes cannot hold any); with the record count that pins every row to its line.
+        first = int(b_starts[0])
+        rec = np.unique(np.searchsorted(b_starts, q[q >= first], side="right") - 1)
+        rec = rec[valid[rec]]
+        if rec.size:
+            row_of = np.cumsum(valid) - 1
+            take = pa.array(row_of[rec])
+            inside = np.zeros(rec.size, dtype=np.int64)
+            for c in cols:
+                part = c.take(take)
+                inside += pc.fill_null(pc.count_substring(part, "\n"), 0).to_numpy(zero_copy_only=False)
+            if not np.array_equal(b_span[rec], inside):
+                raise _Disagree("line breaks in values")
 
     row_lines = b_lines[valid]
     # rows of nothing but empty cells (",,,") are blank lines

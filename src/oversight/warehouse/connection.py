@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-import ibis
 import pyarrow as pa
 
 from ..contract.schema import META_COLUMNS, TABLES, Table
@@ -55,6 +54,7 @@ class Warehouse:
     engine: str
     _ibis: object | None = None
     _depth: int = 0               # open DuckDB transactions (nesting joins the outer one)
+    _raw: object | None = None    # the engine's own connection (DuckDB, psycopg); Ibis wraps it on first use
 
     # ------------------------------------------------------------------ connect
     @classmethod
@@ -75,14 +75,21 @@ class Warehouse:
 
     def _connect(self) -> None:
         try:
+            # the engine's own connection now, Ibis (a second to import) only when a reader asks
             if self.engine == "duckdb":
+                import duckdb
+
                 path = self.url.split("://", 1)[1]
                 path = path[1:] if path.startswith("/") and path[1:2] == "/" else path
                 path = path or ":memory:"
-                self._ibis = ibis.duckdb.connect(path)
+                self._raw = duckdb.connect(path)
+                # no Python variables as tables by accident (what Ibis sets too)
+                self._raw.execute("SET python_enable_replacements = false")
             elif self.engine == "postgres":
-                self._ibis = ibis.connect(self.url.replace("postgresql+psycopg://", "postgres://")
-                                          .replace("postgresql://", "postgres://"))
+                import psycopg
+
+                self._raw = psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://"),
+                                            autocommit=True)
             else:
                 from . import spark  # noqa: F401  (rules issue)
 
@@ -94,15 +101,30 @@ class Warehouse:
 
     @property
     def ibis(self):  # noqa: ANN201 - an Ibis backend
+        if self._ibis is None:
+            import ibis
+
+            try:
+                if self.engine == "duckdb":
+                    self._ibis = ibis.duckdb.from_connection(self._raw)
+                else:
+                    self._ibis = ibis.postgres.from_connection(self._raw)
+            except Exception as exc:
+                raise WarehouseError(f"cannot read warehouse {self.url} through Ibis: {exc}") from exc
         return self._ibis
 
     @property
     def raw(self):  # noqa: ANN201 - the engine's DB-API connection
+        if self._raw is not None:
+            return self._raw
         return self._ibis.con  # type: ignore[attr-defined]
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._ibis.disconnect()  # type: ignore[attr-defined]
+            if self._ibis is not None:
+                self._ibis.disconnect()  # type: ignore[attr-defined]
+            elif self._raw is not None:
+                self._raw.close()  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ SQL
     def execute(self, sql: str, params: tuple | list | None = None) -> list[tuple]:
@@ -157,10 +179,18 @@ class Warehouse:
             yield self
 
     def tables(self) -> set[str]:
-        return set(self._ibis.list_tables())  # type: ignore[attr-defined]
+        """Tables and views of the warehouse's own schema (not temporary ones)."""
+        if self.engine == "duckdb":
+            return {r[0] for r in self.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_catalog = current_database() AND table_schema = 'main'")}
+        if self.engine == "postgres":
+            return {r[0] for r in self.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+        return set(self.ibis.list_tables())  # type: ignore[attr-defined]
 
     def table(self, name: str):  # noqa: ANN201
-        return self._ibis.table(name)  # type: ignore[attr-defined]
+        return self.ibis.table(name)  # type: ignore[attr-defined]
 
     def count(self, name: str) -> int:
         return int(self.execute(f"SELECT count(*) FROM {_quote(name)}")[0][0])
@@ -206,6 +236,9 @@ class Warehouse:
             return _quote(name)
         import pyarrow.csv as pacsv
 
+        # Arrow's CSV writer wants plain columns
+        data = pa.table([c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in data.columns],
+                        names=data.column_names)
         q = _quote(name)
         cols = ", ".join(f"{_quote(f.name)} {_pg_type(f.type)}" for f in data.schema)
         self.execute(f"DROP TABLE IF EXISTS {q}")
