@@ -65,6 +65,23 @@ class Scratch:
         analyse(self.wh, [full])
         return t
 
+    def upload(self, name: str, data: pa.Table) -> ibis.Table:
+        """Put Arrow rows into a temporary table (PostgreSQL: COPY, not row-by-row inserts)."""
+        full = self.prefix + name
+        if self.wh.engine != "postgres":
+            t = self.wh.ibis.create_table(full, data, temp=True, overwrite=True)
+        else:
+            t = self.wh.ibis.create_table(full, schema=ibis.Schema.from_pyarrow(data.schema), temp=True,
+                                          overwrite=True)
+            cols = ", ".join(f'"{c}"' for c in data.column_names)
+            with self.wh.raw.cursor() as cur, cur.copy(f'COPY "{full}" ({cols}) FROM STDIN') as cp:
+                for batch in data.to_batches(50_000):
+                    for row in zip(*(c.to_pylist() for c in batch.columns)):
+                        cp.write_row(row)
+            analyse(self.wh, [full])
+        self.names.append(full)
+        return t
+
     def drop(self) -> None:
         for n in reversed(self.names):
             try:
@@ -123,7 +140,7 @@ def build(wh, progress: Progress | None = None, *, min_confidence: float | None 
         resolved, dq_rows = resolve.resolve_unresolved(wh, people, min_conf)
         por = resolve.valid_rows(wh, people)
         if resolved.num_rows:
-            por = por.union(ibis.memtable(resolved), distinct=False)
+            por = por.union(keep.upload("resolved", resolved), distinct=False)
 
         tick("close relatives", 1)
         rel = keep("close_relatives", kin.close_relatives(wh))
