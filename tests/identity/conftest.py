@@ -63,6 +63,7 @@ W2 = pid("19800520", 172)   # 王芳, namesake 2 in V
 Z = pid("19780214", 183)    # 张三 (traditional 張三 in rows), unique in V
 OUT = pid("19900101", 193)  # 赵六, works in V, registered nowhere
 Q = pid("19550505", 201)    # 孙七, registered in V2 only
+SC = pid("19880808", 211)   # S's child by a relations row: A's nephew, C1's cousin
 
 PERSONS = [
     dict(id_number=A, name="李建国", gender="M", household_id="H1", household_role="head", region_code=V),
@@ -83,6 +84,7 @@ PERSONS = [
     dict(id_number=W2, name="王芳", gender="F", household_id="H7", household_role="head", region_code=V),
     dict(id_number=Z, name="张三", gender="M", household_id="H8", household_role="head", region_code=V),
     dict(id_number=Q, name="孙七", gender="M", household_id="H9", household_role="head", region_code=V2),
+    dict(id_number=SC, name="李堂弟", gender="M", household_id="H10", household_role="head", region_code=V),
 ]
 
 RELATIONS = [
@@ -90,6 +92,7 @@ RELATIONS = [
     dict(id_number=C1, relative_id_number=F, relation="spouse"),     # C1's spouse F
     dict(id_number=A, relative_id_number=A, relation="spouse"),      # self-relation: finding
     dict(id_number=A, relative_id_number=U, relation="sibling"),     # unknown person: finding, used
+    dict(id_number=SC, relative_id_number=S, relation="parent"),     # S's child: A's nephew, C1's cousin
 ]
 
 OFFICIALS = [

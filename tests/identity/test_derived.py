@@ -8,7 +8,7 @@ import pytest
 
 from oversight.identity import build
 
-from .conftest import (A, B, C1, C2, D, E, F, G, O, OUT, P, S, U, V, V2, W1, W2, X1, X2, Y1, Z, cc)
+from .conftest import (A, B, C1, C2, D, E, F, G, O, OUT, P, S, SC, U, V, V2, W1, W2, X1, X2, Y1, Z, cc)
 
 
 def rows(wh, sql, params=None):
@@ -49,7 +49,10 @@ def test_near_misses_are_not_close_relatives(built):
     assert relatives_of(wh, B) == {(A, "spouse"), (D, "sibling")}
     # uncle / nephew, in-laws, cousin-like, lodger: nothing
     pairs = {(a, b) for a, b, _ in rows(wh, 'SELECT person_id, relative_id, relation FROM "close_relatives"')}
-    for a, b in [(S, C1), (S, P), (D, A), (E, B), (F, A), (E, C1), (O, A), (P, G), (B, P), (F, C2)]:
+    # SC is S's child: A's nephew and C1's cousin, P's grandchild only if S's parent were known (it is not)
+    assert relatives_of(wh, SC) == {(S, "parent")}
+    for a, b in [(S, C1), (S, P), (D, A), (E, B), (F, A), (E, C1), (O, A), (P, G), (B, P), (F, C2),
+                 (SC, C1), (SC, C2), (SC, A), (SC, P)]:
         assert (a, b) not in pairs and (b, a) not in pairs, (a, b)
     assert relatives_of(wh, O) == set()
 
@@ -92,7 +95,7 @@ def test_insiders_per_term(built):
     f = rows(wh, 'SELECT village_code, person_id, relation FROM "insiders" WHERE official_id = ?', [F])
     assert set(f) == {(V2, F, "self"), (V2, C1, "spouse")}
     # in-laws of the official are not insiders
-    assert not rows(wh, 'SELECT 1 FROM "insiders" WHERE person_id IN (?, ?, ?)', [D, E, O])
+    assert not rows(wh, 'SELECT 1 FROM "insiders" WHERE person_id IN (?, ?, ?, ?)', [D, E, O, SC])
 
 
 # ------------------------------------------------------------------ company links
