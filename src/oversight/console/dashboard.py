@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..regions.models import Region
@@ -35,7 +35,7 @@ def month_start(d: dt.date, back: int = 0) -> dt.date:
 def _month_expr(s: Session):  # noqa: ANN202
     if s.get_bind().dialect.name == "postgresql":
         return func.to_char(Warning.first_seen_at, "YYYY-MM")
-    return func.strftime("%Y-%m", Warning.first_seen_at)
+    return func.substr(Warning.first_seen_at, 1, 7)       # SQLite keeps 'YYYY-MM-DD HH:MM:SS…' text
 
 
 @dataclass
@@ -60,7 +60,8 @@ class Dashboard:
     names: dict[str, str] = field(default_factory=dict)
 
 
-_cache: dict[tuple, tuple[float, Dashboard]] = {}
+_cache: dict[tuple, tuple[float, tuple, object]] = {}     # key -> (computed at, stamp, value)
+_refreshing: set[tuple] = set()
 _lock = threading.Lock()
 TTL = 300.0
 
@@ -72,23 +73,50 @@ def stamp(s: Session) -> tuple:
 
 
 def memo(s: Session, key: tuple, fn):  # noqa: ANN001, ANN201
-    """``fn()``, reused while the warnings did not change (and for at most five minutes)."""
-    key = (str(s.get_bind().url), dt.date.today(), stamp(s), *key)
+    """``fn(session)``, reused while the warnings did not change (and for at most five minutes).
+
+    When they changed, the figures computed before are served once more while a background
+    thread recomputes them (stale-while-revalidate): a page never waits for a recount that a
+    move elsewhere made necessary.  Only the first view of a region computes in the request."""
+    url = s.get_bind().url.render_as_string(hide_password=False)
+    key = (url, dt.date.today(), *key)
+    st = stamp(s)
     now = time.monotonic()
     with _lock:
         hit = _cache.get(key)
-        if hit and now - hit[0] < TTL:
-            return hit[1]
-    value = fn()
+        fresh = hit is not None and hit[1] == st and now - hit[0] < TTL
+        if fresh:
+            return hit[2]
+        refresh_in_background = hit is not None and key not in _refreshing
+        if refresh_in_background:
+            _refreshing.add(key)
+    if hit is not None:
+        if refresh_in_background:
+            def run() -> None:
+                from .. import db
+
+                try:
+                    with db.session(url) as s2:
+                        value = fn(s2)
+                    with _lock:
+                        _cache[key] = (time.monotonic(), st, value)
+                finally:
+                    with _lock:
+                        _refreshing.discard(key)
+
+            threading.Thread(target=run, name="console-refresh", daemon=True).start()
+        return hit[2]
+    value = fn(s)
     with _lock:
         if len(_cache) > 256:
             _cache.clear()
-        _cache[key] = (now, value)
+        _cache[key] = (now, st, value)
     return value
 
 
 def cached_build(s: Session, region: Region, today: dt.date | None = None) -> Dashboard:
-    return memo(s, ("dashboard", region.code, today), lambda: build(s, region, today))
+    code = region.code
+    return memo(s, ("dashboard", code, today), lambda s2: build(s2, s2.get(Region, code), today))
 
 
 def build(s: Session, region: Region, today: dt.date | None = None) -> Dashboard:
@@ -130,15 +158,27 @@ def build(s: Session, region: Region, today: dt.date | None = None) -> Dashboard
     d.top_places = [(c, n, red_region[c]) for c, n in per_region.most_common(10)]
     # months: this vs last, and the trend over 24 months
     first = month_start(today, 23)
-    mrows = s.execute(select(_month_expr(s), Warning.severity, func.count())
-                      .where(scope, Warning.first_seen_at >= dt.datetime.combine(first, dt.time()))
-                      .group_by(_month_expr(s), Warning.severity)).all()
     d.months = [month_start(today, k).strftime("%Y-%m") for k in range(23, -1, -1)]
-    idx = {m: i for i, m in enumerate(d.months)}
     d.trend = {sev: [0] * 24 for sev in labels.SEVERITIES}
-    for month, sev, n in mrows:
-        if month in idx and sev in d.trend:
-            d.trend[sev][idx[month]] += n
+    if s.get_bind().dialect.name == "sqlite":
+        # one range per month over the first-seen index (it holds region and severity too): no sort
+        # of every warning, which a GROUP BY month would need on SQLite
+        bounds = [dt.datetime.combine(month_start(today, k), dt.time()) for k in range(23, -1, -1)]
+        bounds.append(dt.datetime.combine(dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1), dt.time()))
+        sums = [func.sum(case((Warning.severity == sev, 1), else_=0)) for sev in labels.SEVERITIES]
+        for i in range(24):
+            row = s.execute(select(*sums).where(scope, Warning.first_seen_at >= bounds[i],
+                                                Warning.first_seen_at < bounds[i + 1])).one()
+            for sev, n in zip(labels.SEVERITIES, row):
+                d.trend[sev][i] = int(n or 0)
+    else:
+        idx = {m: i for i, m in enumerate(d.months)}
+        mrows = s.execute(select(_month_expr(s), Warning.severity, func.count())
+                          .where(scope, Warning.first_seen_at >= dt.datetime.combine(first, dt.time()))
+                          .group_by(_month_expr(s), Warning.severity)).all()
+        for month, sev, n in mrows:
+            if month in idx and sev in d.trend:
+                d.trend[sev][idx[month]] += n
     d.this_month_key, d.last_month_key = d.months[-1], d.months[-2]
     d.this_month = sum(v[-1] for v in d.trend.values())
     d.last_month = sum(v[-2] for v in d.trend.values())

@@ -106,8 +106,9 @@ def _rules_context(page: Page) -> dict[str, Any]:
     if perm.can(page.user, "feedback.read"):
         from .dashboard import memo
 
+        uid = page.user.id
         rows = memo(page.s, ("feedback", page.user.region_code, page.user.role),
-                    lambda: workflow.feedback(page.s, page.user))
+                    lambda s2: workflow.feedback(s2, s2.get(UserModel, uid)))
         for row in rows:
             if row["region_code"] is None:
                 rates[row["rule"]] = row

@@ -14,7 +14,7 @@ depends_on = None
 
 INDEXES = [
     ("ix_warnings_console_scope", "warnings", ["region_code", "status", "severity", "rule", "first_seen_at"]),
-    ("ix_warnings_seen_id_region", "warnings", ["first_seen_at", "id", "region_code"]),
+    ("ix_warnings_seen_id_region", "warnings", ["first_seen_at", "id", "region_code", "severity"]),
     ("ix_warnings_id_region", "warnings", ["id", "region_code", "first_seen_at"]),
     ("ix_warnings_subject", "warnings", ["subject"]),
     ("ix_warning_workflow_due_step", "warning_workflow", ["due_date", "step", "warning_id"]),
