@@ -75,3 +75,15 @@ def test_history_does_not_break_namesakes_and_conflicts_block():
     r = _resolver([(a, "王芳", v)], hist)
     res = r.resolve(None, "王芳", v)
     assert res.person_id is None and "several namesakes" in res.reason
+
+
+def test_truncated_id_tells_namesakes_apart_by_what_is_left():
+    v = "110105001001"
+    a, b = pid("19750315", 161), pid("19750315", 161, area="110101")   # same name, birth, sequence
+    assert id_distance(a[:15], a) == 0 and id_distance(a[:15], b) > 0
+    r = _resolver([(a, "王芳", v), (b, "王芳", v)])
+    assert r.resolve(a[:15], "王芳", v).person_id == a
+    c = pid("19750315", 162)                                            # differs only in the last digits
+    r = _resolver([(a, "王芳", v), (c, "王芳", v)])
+    res = r.resolve(a[:15], "王芳", v)
+    assert res.person_id is None and res.reason.startswith("several namesakes")

@@ -149,8 +149,14 @@ def id_repairs(value: str | None, known=None) -> list[tuple[str, str]]:  # noqa:
 
 
 def id_distance(a: str | None, b: str | None) -> int:
-    """Positions in which two 18-character ids differ (a swap counts 1); 99 when incomparable."""
-    if not a or not b or len(a) != len(b):
+    """Positions in which a given id differs from a registered one (a swap counts 1).
+    A truncated given id (14-17 characters) is compared with the same-length start of
+    the other; 99 when incomparable."""
+    if not a or not b:
+        return 99
+    if 14 <= len(a) < len(b) == 18:
+        b = b[:len(a)]
+    if len(a) != len(b):
         return 99
     diff = [i for i in range(len(a)) if a[i] != b[i]]
     if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
