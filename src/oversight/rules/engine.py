@@ -374,7 +374,9 @@ def _sql_for(rule: Rule, params: dict, ctx: Ctx, sentinel_ctx: Ctx, schema_key: 
 
 def _run_sql(backend: Any, engine: str, sql: str) -> list[dict]:
     if engine == "duckdb":
-        return backend.con.sql(sql).fetch_arrow_table().to_pylist()
+        rel = backend.con.sql(sql)
+        fetch = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table   # duckdb 1.5 renamed it
+        return fetch().to_pylist()
     with backend.con.cursor() as cur:
         cur.execute(sql)
         cols = [d.name for d in cur.description]
