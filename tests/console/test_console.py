@@ -281,3 +281,58 @@ def test_paging_visits_every_warning_once_in_order(lite, sort):
 
                 order = [rank[s.get(Warning, w).severity] for w in seen]
             assert order == sorted(order, reverse=direction == "asc")
+
+
+def test_rules_page_rates_equal_workflow_feedback(console):
+    """The rules page counts confirmed/dismissed from the state index; workflow.feedback from the
+    workflow's timestamps: after every kind of ending (and a reopen) they agree."""
+    from oversight.auth.models import User
+    from oversight.console import dashboard
+    from oversight.workflow import service as workflow
+
+    env = console.env
+    T1 = CODES["T1"]
+
+    def walk(wid: str, end: str) -> None:
+        assert env.move(D, wid, "dispatch", to_region=T1).status_code == 200
+        for a in ("accept", "verify"):
+            assert env.move(T, wid, a).status_code == 200
+        if end == "dismiss":
+            att = env.attach(T, wid).json()["id"]
+            assert env.move(T, wid, "request_dismissal", comment="x", attachment_ids=[att]).status_code == 200
+            assert env.move(D, wid, "dismiss").status_code == 200
+            return
+        assert env.move(T, wid, "confirm", findings="f").status_code == 200
+        if end == "close":
+            att = env.attach(T, wid).json()["id"]
+            assert env.move(T, wid, "submit_rectification", comment="x", attachment_ids=[att]).status_code == 200
+            assert env.move(D, wid, "close").status_code == 200
+
+    for i, end in enumerate(("close", "confirm", "dismiss")):
+        walk(env.warning("V1", rule="payment.no_invoice", subject=f"s{i}"), end)
+    for outcome in ("clue", "no_action", "monitor"):
+        wid = env.warning("V2", rule="labor.insider_worker", subject=f"t-{outcome}")
+        assert env.move(D, wid, "triage", outcome=outcome, comment="c").status_code == 200
+    env.warning("V1", rule="labor.insider_worker", subject="untouched")
+    with env.session() as s:
+        user = s.get(User, env.world.users[D].id)
+        fb = {r["rule"]: r for r in workflow.feedback(s, user) if r["region_code"] is None}
+        mine = dashboard.confirmation(dashboard.build(s, user.region))
+    for rule in ("payment.no_invoice", "labor.insider_worker"):
+        for k in ("confirmed", "dismissed", "confirmation_rate", "warnings"):
+            assert mine[rule][k] == fb[rule][k], (rule, k, mine[rule], fb[rule])
+    page = console.get(D, "/console/rules")
+    assert page.status_code == 200
+
+
+def test_every_page_on_both_databases(console):
+    with console.env.session() as s:
+        ctesting.seed(s, 80, codes=[CODES["V1"], CODES["V2"], CODES["V3"]])
+    wid = console.env.warning("V1", severity="red")
+    for who in (D, "admin@C"):
+        for path in ("/console/", "/console/warnings", "/console/warnings?sort=severity&page=2&per=20",
+                     "/console/warnings?overdue=1", "/console/warnings?mine=1&q=3302", "/console/warnings?sort=due",
+                     f"/console/warnings/{wid}", "/console/quality", "/console/rules", "/console/warnings.xlsx"):
+            r = console.get(who, path)
+            assert r.status_code == 200, (who, path, r.text[:300])
+    assert console.get("admin@C", "/console/admin").status_code == 200

@@ -104,14 +104,9 @@ def _rules_context(page: Page) -> dict[str, Any]:
     cfg, cfg_error = _rule_settings()
     rates: dict[str, dict] = {}
     if perm.can(page.user, "feedback.read"):
-        from .dashboard import memo
+        from .dashboard import cached_build, confirmation
 
-        uid = page.user.id
-        rows = memo(page.s, ("feedback", page.user.region_code, page.user.role),
-                    lambda s2: workflow.feedback(s2, s2.get(UserModel, uid)))
-        for row in rows:
-            if row["region_code"] is None:
-                rates[row["rule"]] = row
+        rates = confirmation(cached_build(page.s, page.user.region))
     from ..rules import engine
 
     in_force = {}
