@@ -207,24 +207,37 @@ class Ctx:
 
     # ---- people
     def with_person(self, base: ir.Table, table_name: str, id_col: str) -> ir.Table:
-        """base + person_id, p_method, p_confidence, p_status, p_given_id, p_given_name, p_detail (left join)."""
+        """base + person_id (left join on person_of_record); how it was resolved comes later, in named()."""
         por = self.raw("person_of_record")
-        por = por.filter(por.table_name == table_name).select(
-            _por_rid=por.record_id, person_id=por.person_id, p_method=por.method,
-            p_confidence=por.confidence.cast("float64"), p_status=por.status, p_given_id=por.given_id,
-            p_given_name=por.given_name,
-            p_detail=por.detail if "detail" in por.columns else ibis.null("string"))
+        por = por.filter(por.table_name == table_name).select(_por_rid=por.record_id, person_id=por.person_id)
         return base.left_join(por, base[id_col] == por._por_rid).drop("_por_rid")
 
-    def named(self, t: ir.Table) -> ir.Table:
-        """t (with person_id) + p_name (register name, else the name the row gives) and p_death.
-
-        Joined late, on hits only, so that heavy rules aggregate before they look names up.
-        """
+    def with_death(self, t: ir.Table) -> ir.Table:
+        """t (with person_id) + p_death, the register's death date."""
         persons = self.raw("persons")
-        pp = persons.select(_pp_id=persons.id_number, _pp_name=persons.name, p_death=persons.death_date)
-        j = t.left_join(pp, t.person_id == pp._pp_id).drop("_pp_id")
-        return j.mutate(p_name=ibis.coalesce(j._pp_name, j.p_given_name)).drop("_pp_name")
+        pp = persons.select(_pd_id=persons.id_number, p_death=persons.death_date)
+        return t.left_join(pp, t.person_id == pp._pd_id).drop("_pd_id")
+
+    def named(self, t: ir.Table, table_name: str) -> ir.Table:
+        """Hits + how the person was resolved (p_method, p_confidence, p_status, p_given_id, p_detail),
+        p_name (register name, else the name the row gives) and p_death.
+
+        Joined late, on hits only: the resolution's text columns are not dragged through the big joins.
+        """
+        por = self.raw("person_of_record")
+        # only rows not given by a valid id need explaining (no match = valid id, said plainly)
+        por = por.filter((por.table_name == table_name) & (por.status != "valid")).select(
+            _por_rid=por.record_id, p_method=por.method, p_confidence=por.confidence.cast("float64"),
+            p_status=por.status, p_given_id=por.given_id, _p_given_name=por.given_name,
+            p_detail=por.detail if "detail" in por.columns else ibis.null("string"))
+        j = t.left_join(por, t.record_id == por._por_rid).drop("_por_rid")
+        persons = self.raw("persons")
+        cols = {"_pp_id": persons.id_number, "_pp_name": persons.name}
+        if "p_death" not in j.columns:
+            cols["p_death"] = persons.death_date
+        pp = persons.select(**cols)
+        j = j.left_join(pp, j.person_id == pp._pp_id).drop("_pp_id")
+        return j.mutate(p_name=ibis.coalesce(j._pp_name, j._p_given_name)).drop("_pp_name", "_p_given_name")
 
     def insiders(self) -> ir.Table:
         i = self.raw("insiders")

@@ -9,7 +9,7 @@ from .base import Ctx, Group, Hits, Param, Rule, fmt_date, fmt_num, insider_path
 
 def _labor(c: Ctx):
     l = c.t("labor")
-    b = l.select("record_id", "region_code", "work_date", "days", "amount", "worker_name")
+    b = l.select("record_id", "region_code", "work_date", "days", "amount")
     b = c.with_person(b, "labor", "record_id")
     return b.mutate(table_name=ibis.literal("labor"))
 
@@ -32,7 +32,7 @@ def _days_over_limit(c: Ctx, p: dict) -> Hits:
     # group + join back measured faster than a window sum here (hash aggregate vs sort)
     agg = b.group_by(["person_id", "year"]).aggregate(total_days=b.days.sum())
     agg = agg.filter(agg.total_days > p["max_days"])
-    return Hits(c.named(b.join(agg, ["person_id", "year"])), unj)
+    return Hits(c.named(b.join(agg, ["person_id", "year"]), "labor"), unj)
 
 
 def _days_over_limit_facts(g: Group, p: dict) -> dict:
@@ -64,7 +64,7 @@ def _same_day(c: Ctx, p: dict) -> Hits:
     agg = b.group_by(["person_id", "work_date"]).aggregate(
         day_total=b.days.sum(), v_lo=b.region_code.min(), v_hi=b.region_code.max())
     agg = agg.filter((agg.v_lo != agg.v_hi) & (agg.day_total > p["max_days_per_day"]))
-    return Hits(c.named(b.join(agg, ["person_id", "work_date"])), unj)
+    return Hits(c.named(b.join(agg, ["person_id", "work_date"]), "labor"), unj)
 
 
 def _same_day_facts(g: Group, p: dict) -> dict:
@@ -99,7 +99,7 @@ def _insider_worker(c: Ctx, p: dict) -> Hits:
     ok = b.person_id.notnull() & b.work_date.notnull()
     unj = b.filter(~ok)
     h = c.insider_join(b.filter(ok), "region_code", "person_id", "work_date")
-    return Hits(c.named(h.mutate(year=h.work_date.year())), unj)
+    return Hits(c.named(h.mutate(year=h.work_date.year()), "labor"), unj)
 
 
 def _insider_worker_facts(g: Group, p: dict) -> dict:
@@ -129,8 +129,8 @@ def _deceased_worker(c: Ctx, p: dict) -> Hits:
     b = _labor(c)
     ok = b.person_id.notnull() & b.work_date.notnull()
     unj = b.filter(~ok)
-    b = c.named(b.filter(ok))
-    return Hits(b.filter(b.p_death.notnull() & (b.work_date > b.p_death)), unj)
+    b = c.with_death(b.filter(ok))
+    return Hits(c.named(b.filter(b.p_death.notnull() & (b.work_date > b.p_death)), "labor"), unj)
 
 
 def _deceased_worker_facts(g: Group, p: dict) -> dict:

@@ -108,7 +108,7 @@ def _insider_lessee(c: Ctx, p: dict) -> Hits:
     ok_p = persons.person_id.notnull() & persons.signed_date.notnull()
     ok_c = companies.lessee_id.notnull() & companies.signed_date.notnull()
     unj = persons.filter(~ok_p).select("record_id").union(companies.filter(~ok_c).select("record_id"))
-    hp = c.named(c.insider_join(persons.filter(ok_p), "region_code", "person_id", "signed_date"))
+    hp = c.named(c.insider_join(persons.filter(ok_p), "region_code", "person_id", "signed_date"), "leases")
     hp = hp.mutate(l_link=ibis.null("string"), l_depth=ibis.null("int64"), l_share=ibis.null("float64"),
                    l_chain=ibis.null("string"))
     hc = c.linked_company_join(companies.filter(ok_c), "region_code", "lessee_id", "signed_date")

@@ -119,12 +119,16 @@ _single("payment.cash_over_limit", "超限额提现", "Cash payment over the lim
 
 # --------------------------------------------------------------------------- duplicate
 
+_CHAIN_COLS = ["table_name", "record_id", "payment_id", "region_code", "account_no", "payee_kind", "payee_id",
+               "payee_name", "amount", "paid_at", "paid_date"]
+
+
 def _duplicate(c: Ctx, p: dict) -> Hits:
-    b = _payee_keyed(c, _payments(c))
+    b = _payee_keyed(c, _payments(c).select(_CHAIN_COLS))    # narrow rows: the windows sort them
     ok = b.account_no.notnull() & b.payee.notnull() & b.amount.notnull() & b.paid_at.notnull()
     unj = b.filter(~ok)
     b = b.filter(ok)
-    b = b.mutate(amount_key=(b.amount * 100).round(0).cast("int64"))
+    b = b.mutate(amount_key=b.amount)      # the same decimal gives the same double on every engine
     b = chains(b, ["account_no", "payee", "amount_key"], "paid_date", "payment_id", p["within_days"])
     w = ibis.window(group_by=[b.account_no, b.payee, b.amount_key, b.chain_no])
     b = b.mutate(dup_n=b.payment_id.count().over(w), first_date=b.paid_date.min().over(w),
@@ -157,7 +161,7 @@ register(Rule(
 # --------------------------------------------------------------------------- split below approval
 
 def _split(c: Ctx, p: dict) -> Hits:
-    b = _payee_keyed(c, _payments(c))
+    b = _payee_keyed(c, _payments(c).select(_CHAIN_COLS))
     ok = b.payee.notnull() & b.amount.notnull() & b.paid_at.notnull()
     unj = b.filter(~ok)
     b = b.filter(ok)
@@ -209,7 +213,7 @@ def _insider(c: Ctx, p: dict) -> Hits:
     ok_p = persons.person_id.notnull() & persons.paid_at.notnull() & persons.category.notnull()
     ok_c = companies.payee_id.notnull() & companies.paid_at.notnull() & companies.category.notnull()
     unj = persons.filter(~ok_p).select("record_id").union(companies.filter(~ok_c).select("record_id"))
-    hp = c.named(c.insider_join(persons.filter(ok_p), "region_code", "person_id", "paid_date"))
+    hp = c.named(c.insider_join(persons.filter(ok_p), "region_code", "person_id", "paid_date"), "payments")
     hp = hp.mutate(l_link=ibis.null("string"), l_depth=ibis.null("int64"), l_share=ibis.null("float64"),
                    l_chain=ibis.null("string"))
     hc = c.linked_company_join(companies.filter(ok_c), "region_code", "payee_id", "paid_date")

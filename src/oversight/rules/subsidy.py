@@ -44,7 +44,7 @@ def _company_owner(c: Ctx, p: dict) -> Hits:
     cs = c.company_status()
     j = j.join(cs, j.l_credit == cs.c_credit)
     j = j.filter(Ctx.active_on(j, j.paid_date))
-    return Hits(c.named(j), unj)
+    return Hits(c.named(j, "subsidies"), unj)
 
 
 def _company_owner_facts(g: Group, p: dict) -> dict:
@@ -76,8 +76,8 @@ def _deceased(c: Ctx, p: dict) -> Hits:
     b = _subsidies(c)
     ok = b.person_id.notnull() & b.paid_date.notnull()
     unj = b.filter(~ok)
-    b = c.named(b.filter(ok))
-    return Hits(b.filter(b.p_death.notnull() & (b.paid_date > b.p_death)), unj)
+    b = c.with_death(b.filter(ok))
+    return Hits(c.named(b.filter(b.p_death.notnull() & (b.paid_date > b.p_death)), "subsidies"), unj)
 
 
 def _deceased_facts(g: Group, p: dict) -> dict:
@@ -107,7 +107,7 @@ def _insider(c: Ctx, p: dict) -> Hits:
     ok = b.person_id.notnull() & b.paid_date.notnull()
     unj = b.filter(~ok)
     h = c.insider_join(b.filter(ok), "region_code", "person_id", "paid_date")
-    return Hits(c.named(h.mutate(year=h.paid_date.year())), unj)
+    return Hits(c.named(h.mutate(year=h.paid_date.year()), "subsidies"), unj)
 
 
 def _insider_facts(g: Group, p: dict) -> dict:
@@ -137,7 +137,7 @@ def _duplicate(c: Ctx, p: dict) -> Hits:
     b = b.filter(ok)
     b = b.mutate(year=b.paid_date.year(), month=b.paid_date.month())
     b = b.mutate(n_month=b.record_id.count().over(ibis.window(group_by=[b.person_id, b.kind, b.year, b.month])))
-    return Hits(c.named(b.filter(b.n_month >= p["min_count"])), unj)
+    return Hits(c.named(b.filter(b.n_month >= p["min_count"]), "subsidies"), unj)
 
 
 def _duplicate_facts(g: Group, p: dict) -> dict:
