@@ -336,3 +336,15 @@ def test_every_page_on_both_databases(console):
             r = console.get(who, path)
             assert r.status_code == 200, (who, path, r.text[:300])
     assert console.get("admin@C", "/console/admin").status_code == 200
+
+
+def test_statistics_are_gathered_once_the_warnings_grow(console):
+    from oversight.console import maintenance
+
+    with console.env.session() as s:
+        ctesting.seed(s, maintenance.MIN_ROWS + 10, codes=[CODES["V1"]])
+    maintenance._last.clear()
+    with console.env.session() as s:
+        assert maintenance.maybe_analyze(s, wait=True) is True
+        assert maintenance._analyzed_rows(s) > 0
+        assert maintenance.maybe_analyze(s, wait=True) is False      # nothing grew since
