@@ -72,6 +72,12 @@ def test_dashboard_counts_records_per_source(scanned):
 def test_quality_page_and_download(scanned):
     r = scanned.get(A, "/console/quality")
     assert r.status_code == 200 and "暂时无法读取数据仓" not in r.text
+    from oversight.console import warehouse_read
+
+    data = warehouse_read.quality(F.CITY, None)
+    assert ('id="br-h"' in r.text) == bool(data["by_region"])
+    for row in data["by_region"]:
+        assert row["region_code"] == "" or row["region_code"].startswith("33")
     r = scanned.get(A, "/console/quality.csv?kind=unresolved")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.text.lstrip("\ufeff").startswith("table_name")

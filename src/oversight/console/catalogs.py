@@ -294,6 +294,8 @@ ZH: dict[str, str] = {
     'Parent': '上级',
     'Add region': '新增',
     'Account created.': '账号已创建。',
+    'By region': '按区域',
+    '(no region in the row)': '（该行无区划代码）',
     'Role of %(u)s': '%(u)s 的角色',
     'no warehouse has been loaded yet': '尚未导入任何数据',
     'the warehouse is busy (a load or scan is running)': '数据仓正忙（正在导入或扫描）',

@@ -58,7 +58,10 @@ def quality_page(page: User) -> Response:
         error = exc.text(page._)
     except Exception as exc:  # noqa: BLE001 - a warehouse of another shape must not break the page
         error = f"{type(exc).__name__}: {str(exc)[:200]}"
-    return page.render("quality.html", data=data, error=error, table=table, pageno=n)
+    from .queries import region_names
+
+    names = region_names(page.s, {x["region_code"] for x in data.get("by_region", []) if x["region_code"]})
+    return page.render("quality.html", data=data, error=error, table=table, pageno=n, names=names)
 
 
 @router.get("/quality.csv")

@@ -245,9 +245,10 @@ def quality(region_code: str, table: str | None, limit: int = 200, offset: int =
     """Quarantined rows and unresolved persons for the region: counts per source and the rows."""
     prefix = prefix_of(region_code)
     out: dict[str, Any] = {"quarantine_by_table": [], "quarantine": [], "unresolved_by_table": [], "unresolved": [],
-                           "findings_by_kind": []}
+                           "findings_by_kind": [], "by_region": []}
     with reader() as r:
         have = r.tables()
+        reg = cond = ""
         if "_quarantine" in have:
             # a quarantined row keeps its raw text: its first 12-digit field is the region code, if any
             reg = ("coalesce(regexp_extract(raw, '(^|,)([0-9]{12})(,|$)', 2), '')" if r.engine == "duckdb" else
@@ -271,6 +272,18 @@ def quality(region_code: str, table: str | None, limit: int = 200, offset: int =
                 f"SELECT table_name, record_id, region_code, given_id, given_name, reason FROM person_of_record "
                 f"WHERE status = 'unresolved' AND region_code LIKE ?{tcond} ORDER BY table_name, record_id "
                 f"LIMIT {int(limit)} OFFSET {int(offset)}", [prefix + "%"] + ([table] if table else []))
+        # per region: quarantined rows (by the region code in the raw row) and unresolved persons
+        per: dict[str, dict[str, int]] = {}
+        if "_quarantine" in have:
+            for row in r.rows(f'SELECT {reg} AS region_code, count(*) AS n FROM "_quarantine" WHERE {cond} '
+                              f"GROUP BY 1", [prefix + "%"]):
+                per.setdefault(row["region_code"] or "", {"quarantined": 0, "unresolved": 0})["quarantined"] = int(row["n"])
+        if "person_of_record" in have:
+            for row in r.rows("SELECT region_code, count(*) AS n FROM person_of_record WHERE status = 'unresolved' "
+                              "AND region_code LIKE ? GROUP BY 1", [prefix + "%"]):
+                per.setdefault(row["region_code"] or "", {"quarantined": 0, "unresolved": 0})["unresolved"] = int(row["n"])
+        out["by_region"] = sorted(({"region_code": k, **v} for k, v in per.items()),
+                                  key=lambda x: -(x["quarantined"] + x["unresolved"]))[:200]
         if "dq_findings" in have:
             out["findings_by_kind"] = r.rows("SELECT kind, table_name, count(*) AS n FROM dq_findings GROUP BY 1, 2 "
                                              "ORDER BY 3 DESC LIMIT 50")
