@@ -178,7 +178,8 @@ def run_ingest(path: Path, profile: Path | None = None) -> dict:
             raise SystemExit(f"oversight ingest failed ({proc.returncode}):\n{err_f.read_text()[-3000:]}")
         report = json.loads(out_f.read_text())
     # ru_maxrss is in KiB on Linux
-    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "report": report}
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "report": report}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "rows": args.rows, "file_mb": round(path.stat().st_size / 1e6, 1),
         "wall_s": round(best["wall_s"], 2), "rows_per_s": round(args.rows / best["wall_s"]),
+        "cpu_s": round(best["cpu_s"], 2), "load_avg_1m": round(os.getloadavg()[0], 1),
         "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs)), "cpus": os.cpu_count(),
         "loaded": t["loaded"], "rejected": t["rejected"], "unresolved": t["unresolved"],
         "all_runs_s": [round(r["wall_s"], 2) for r in runs],

@@ -329,3 +329,37 @@ def test_a_parquet_file_with_nothing_we_know(tmp_path, wh):
     r = ingest([tmp_path / "labor.parquet"], wh)
     assert "header names no column" in only(r, "file").reason
     assert [x.line for x in rows_of(r)] == [1, 2]
+
+
+def test_a_sheet_that_breaks_the_parser_is_rejected_whole(tmp_path, wh, monkeypatch):
+    """A parser bug on one sheet costs that sheet, not the batch (the batch is re-run unstreamed)."""
+    from oversight.ingest import loader
+
+    folder = tmp_path / "b"
+    write_batch(folder, "csv", tables=["labor", "persons", "deposits"])
+    real = loader.parse_sheet
+    calls = []
+
+    def parse(sheet, batch):  # noqa: ANN001, ANN202
+        calls.append(sheet.table.name)
+        if sheet.table.name == "persons":
+            raise ValueError("simulated parser bug")
+        return real(sheet, batch)
+
+    monkeypatch.setattr(loader, "parse_sheet", parse)
+    r = ingest([folder], wh)
+    problem = only(r, "file")
+    assert problem.table == "persons" and "simulated parser bug" in problem.reason
+    assert sorted(x.line for x in rows_of(r)) == [2, 3, 4]
+    assert r.counts["persons"].read == 3 and r.counts["persons"].rejected == 3
+    assert wh.count("persons") == 0 and wh.count("labor") == 2 and wh.count("deposits") == 1
+    assert calls.count("persons") == 2      # streamed first, then once more unstreamed
+
+
+def test_within_a_batch_the_last_row_of_a_key_wins_even_when_rejected(tmp_path, wh):
+    p = tmp_path / "labor.csv"
+    p.write_text(HEAD + f"L1,{V1},{P1},a,2025-03-01,1,10\nL1,{V1},{P1},b,2025-02-30,1,10\n", encoding="utf-8")
+    r = ingest([p], wh)
+    assert sorted((x.line, x.column) for x in rows_of(r)) == [(2, "record_id"), (3, "work_date")]
+    assert "superseded by" in [x for x in rows_of(r) if x.line == 2][0].reason
+    assert wh.count("labor") == 0

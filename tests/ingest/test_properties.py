@@ -167,3 +167,44 @@ def test_any_bytes_under_any_name(data, name):
             wh.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _state_without_batch(wh) -> dict:  # noqa: ANN001
+    out = {}
+    for name in TABLES:
+        rows = wh.execute(f'SELECT * EXCLUDE ("_batch") FROM "{name}"')
+        out[name] = sorted(rows, key=lambda r: tuple(str(v) for v in r))
+    out["_quarantine"] = sorted(wh.execute('SELECT kind, table_name, file, sheet, line, column_name, reason, raw '
+                                           'FROM "_quarantine"'), key=lambda r: tuple(str(v) for v in r))
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches(), st.booleans())
+def test_parsing_in_slices_changes_nothing(files, preloaded):
+    """Big sheets parse and write in slices (tested here with slices of 3 rows): same result."""
+    from oversight.ingest import loader
+
+    folder = Path(tempfile.mkdtemp(prefix="ov-prop-"))
+    try:
+        write(folder, files)
+        results = []
+        for chunk in (3, 10**9):
+            wh = open_warehouse("duckdb://")
+            old = loader.CHUNK_ROWS
+            loader.CHUNK_ROWS = chunk
+            try:
+                if preloaded:          # tables already holding rows take the upsert path
+                    ingest([folder], wh)
+                report = ingest([folder], wh)
+                check(report, wh, fresh=not preloaded)
+                counts = {k: vars(v) for k, v in report.counts.items()}
+                rejections = sorted(tuple(str(v) for v in (r.table, r.file, r.line, r.column, r.reason, r.kind))
+                                    for r in report.rejections)
+                results.append((counts, rejections, _state_without_batch(wh)))
+            finally:
+                loader.CHUNK_ROWS = old
+                wh.close()
+        assert results[0] == results[1]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

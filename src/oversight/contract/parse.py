@@ -87,9 +87,15 @@ def _err(mask: pa.Array, template: str, raw: pa.Array) -> pa.Array:
     if not hits:
         return _nulls(n)
     head, _, tail = template.partition("{v}")
-    # build the text for the flagged cells only: errors are usually few
-    shown = pc.utf8_slice_codeunits(pc.fill_null(raw.filter(mask), ""), 0, 60)
-    text = pc.binary_join_element_wise(pa.scalar(head), shown, pa.scalar(tail), "")
+    if "{v}" in template:
+        # build the text for the flagged cells only: errors are usually few
+        cells = raw.filter(mask)
+        if cells.type != pa.string():
+            cells = cells.cast(pa.string())
+        shown = pc.utf8_slice_codeunits(pc.fill_null(cells, ""), 0, 60)
+        text = pc.binary_join_element_wise(pa.scalar(head), shown, pa.scalar(tail), "")
+    else:
+        text = pa.repeat(pa.scalar(template, pa.string()), hits)
     if hits == n:
         return text
     return pc.replace_with_mask(_nulls(n), mask, text)
@@ -532,6 +538,10 @@ def parse_distinct(arr: pa.Array, col: Column) -> Parsed:
     arr = _string(arr)
     enc = pc.dictionary_encode(arr)
     values, errors = PARSERS[col.kind](enc.dictionary, col)
-    values = values.take(enc.indices)
+    if values.type == pa.string() and not values.null_count:
+        # text stays a dictionary array: no copy of every row's string (engines read it as text)
+        values = pa.DictionaryArray.from_arrays(enc.indices, values)
+    else:
+        values = values.take(enc.indices)
     errors = errors.take(enc.indices) if has_errors(errors) else _nulls(len(arr))
     return values, errors

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..contract import parse as P
-from ..contract.schema import TABLES, Kind, Table, normalise_header
+from ..contract.schema import TABLES, Column, Kind, Table, normalise_header
 from ..warehouse import Warehouse, WarehouseError
 from .readers import FileProblem, Sheet, expand, read_file
 
@@ -160,6 +160,14 @@ def _any_valid(errors: list[pa.Array], n: int) -> pa.Array:
     return mask
 
 
+def _drop_nul(sheet: Sheet) -> None:
+    """No engine keeps NUL in text: drop it before anything sees the cells."""
+    if sheet.may_hold_nul:
+        sheet.header = [h.replace("\x00", "") for h in sheet.header]
+        sheet.columns = [pc.replace_substring(P._string(c), "\x00", "") for c in sheet.columns]
+        sheet.may_hold_nul = False
+
+
 def parse_sheet(sheet: Sheet, batch: str) -> ParsedSheet:
     t = sheet.table
     n = sheet.num_rows
@@ -167,10 +175,7 @@ def parse_sheet(sheet: Sheet, batch: str) -> ParsedSheet:
                             file_sha256=sheet.file_sha256)
                   for p in sheet.problems]
     refused = sum(1 for r in rejections if r.kind == "row")
-    if sheet.may_hold_nul:  # no engine keeps NUL in text: drop it before anything sees the cells
-        sheet.header = [h.replace("\x00", "") for h in sheet.header]
-        sheet.columns = [pc.replace_substring(P._string(c), "\x00", "") for c in sheet.columns]
-        sheet.may_hold_nul = False
+    _drop_nul(sheet)
     known, extra = _map_header(sheet)
     if not known:
         shown = ", ".join(h for h in sheet.header if h)[:300] or "(empty)"
@@ -186,20 +191,30 @@ def parse_sheet(sheet: Sheet, batch: str) -> ParsedSheet:
         return ParsedSheet(t, _empty(t), np.zeros(0, dtype=bool), rejections, n + refused, usable=False)
 
     values: dict[str, pa.Array] = {}
-    hard: list[tuple[str, pa.Array]] = []
-    soft: list[tuple[str, pa.Array]] = []
+    errors: dict[str, pa.Array] = {}
     nulls = pa.nulls(n, pa.string())
-    # enums first: a party id's form depends on its kind column
-    order = sorted(t.columns, key=lambda c: c.kind != Kind.ENUM)
-    for col in order:
+
+    def parse(col: Column) -> tuple[pa.Array, pa.Array]:
         raw = sheet.columns[known[col.name]] if col.name in known else nulls
         kinds = values.get(col.kind_column) if col.kind_column else None
         v, err = P.parse_column(raw, col, kinds)
         if col.required and (v.null_count or P.has_errors(err)):
             missing = pc.and_(pc.is_null(v), pc.is_null(err))
             err = P.merge_errors(err, P._err(missing, f"missing required field '{col.name}'", v))
-        values[col.name] = v
-        (hard if col.required or col.kind in HARD_WHEN_OPTIONAL else soft).append((col.name, err))
+        return v, err
+
+    # columns parse independently (Arrow and numpy let go of the GIL): two at a time on big
+    # sheets; a party id's form depends on its kind column, so party ids come last
+    first = [c for c in t.columns if c.kind != Kind.PARTY_ID]
+    last = [c for c in t.columns if c.kind == Kind.PARTY_ID]
+    pool = _pool() if n >= PARALLEL_ROWS else None
+    attrs_job = pool.submit(_attrs, sheet, extra, n) if pool else None
+    for group in (first, last):
+        done = pool.map(parse, group) if pool else map(parse, group)
+        for col, (v, err) in zip(group, done):
+            values[col.name], errors[col.name] = v, err
+    hard = [(c.name, errors[c.name]) for c in t.columns if c.required or c.kind in HARD_WHEN_OPTIONAL]
+    soft = [(c.name, errors[c.name]) for c in t.columns if not (c.required or c.kind in HARD_WHEN_OPTIONAL)]
     # unknown columns are kept as attributes, but not without limit
     for name, i in extra:
         hard.append((name, P._too_long(P._string(sheet.columns[i]))))
@@ -226,11 +241,11 @@ def parse_sheet(sheet: Sheet, batch: str) -> ParsedSheet:
             issues = _append_reason(issues, name, err)
 
     unresolved = _unresolved(t, values, dict(soft))
-    attrs = _attrs(sheet, extra, n)
-    arrays = [values[c.name].cast(P.ARROW_TYPES[c.kind]) for c in t.columns]
+    attrs = attrs_job.result() if attrs_job else _attrs(sheet, extra, n)
+    arrays = [_typed(values[c.name], P.ARROW_TYPES[c.kind]) for c in t.columns]
     arrays += [attrs, issues, unresolved,
                _repeat(sheet.file, n), sheet.lines, _repeat(sheet.sheet, n), _repeat(batch, n)]
-    data = pa.Table.from_arrays(arrays, schema=_data_schema(t))
+    data = pa.Table.from_arrays(arrays, names=_data_schema(t).names)
     ok = np.ones(n, dtype=bool)
     if bad_idx:
         ok[bad_idx] = False
@@ -238,6 +253,27 @@ def parse_sheet(sheet: Sheet, batch: str) -> ParsedSheet:
 
 
 _CONSTANT = pa.dictionary(pa.int32(), pa.string())
+
+
+PARALLEL_ROWS = 50_000   # sheets from this size parse two columns at a time
+_POOL = None
+
+
+def _pool():  # noqa: ANN202 - a ThreadPoolExecutor
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="oversight-parse")
+    return _POOL
+
+
+def _typed(arr: pa.Array, to: pa.DataType) -> pa.Array:
+    """``arr`` as ``to``; text may stay dictionary-encoded (the parsers keep repeated text so)."""
+    t = arr.type
+    if t == to or (pa.types.is_dictionary(t) and t.value_type == to):
+        return arr
+    return arr.cast(to)
 
 
 def _repeat(value: str | None, n: int) -> pa.Array:
@@ -329,42 +365,42 @@ def _key_text(data: pa.Table, t: Table) -> pa.Array:
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
-def keep_last_version(t: Table, data: pa.Table) -> tuple[pa.Table, list[Rejection]]:
-    """Within one batch a key keeps its last row (file order, then line); earlier rows are rejected."""
-    keep, rej = _last_versions(t, data, np.ones(data.num_rows, dtype=bool))
-    return (data if keep.all() else data.filter(pa.array(keep))), rej
-
-
-def _last_versions(t: Table, data: pa.Table, ok: np.ndarray) -> tuple[np.ndarray, list[Rejection]]:
-    """Of the ``ok`` rows, those that are the last of their key; rejections for the others."""
-    n = data.num_rows
-    if ok.sum() < 2:
-        return ok.copy(), []
-    keys = _key_text(data, t)
+def _last_of_key(keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(superseded, winner): per row, whether a later row has its key, and which row that is.
+    Rows whose key is null (unusable) take no part."""
+    n = len(keys)
     enc = pc.dictionary_encode(keys)
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(ok)
+    if len(enc.dictionary) == 0:
+        return np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
+    codes = enc.indices
+    usable = pc.is_valid(codes).to_numpy(zero_copy_only=False)
+    codes = pc.fill_null(codes, 0).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(usable)
     last = np.full(len(enc.dictionary), -1, dtype=np.int64)
     last[codes[rows]] = rows             # later rows overwrite earlier ones
-    keep = np.zeros(n, dtype=bool)
-    keep[last[last >= 0]] = True
-    dropped = np.flatnonzero(ok & ~keep)
-    if not dropped.size:
-        return keep, []
-    winners = last[codes[dropped]]
-    sel = pa.array(np.concatenate([dropped, winners]))
-    sub = data.select(["_file", "_line", "_sheet"]).take(sel)
-    files, lines, sheets = sub["_file"].to_pylist(), sub["_line"].to_pylist(), sub["_sheet"].to_pylist()
-    key_list = keys.take(pa.array(dropped)).to_pylist()
-    m = len(dropped)
-    rej = []
-    for k in range(m):
-        j = m + k
-        where = f"{files[j]}{' sheet ' + sheets[j] if sheets[j] else ''} {'row' if sheets[j] else 'line'} {lines[j]}"
-        rej.append(Rejection(t.name, files[k], sheets[k], lines[k], t.key[0],
-                             f"duplicate key {'/'.join(t.key)}={key_list[k]} in this batch; "
-                             f"superseded by {where}"))
-    return keep, rej
+    winner = np.where(usable, last[codes], -1)
+    superseded = usable & (winner != np.arange(n))
+    return superseded, winner
+
+
+def keep_last_version(t: Table, data: pa.Table) -> tuple[pa.Table, list[Rejection]]:
+    """Within one batch a key keeps its last row (file order, then line); earlier rows are rejected."""
+    if data.num_rows < 2:
+        return data, []
+    superseded, winner = _last_of_key(_key_text(data, t))
+    if not superseded.any():
+        return data, []
+    files, lines, sheets = (data[c].to_pylist() for c in ("_file", "_line", "_sheet"))
+    keys = _key_text(data, t).to_pylist()
+    rej = [Rejection(t.name, files[i], sheets[i], lines[i], t.key[0],
+                     _superseded_reason(t, keys[i], files[j], sheets[j], lines[j]))
+           for i, j in ((int(i), int(winner[i])) for i in np.flatnonzero(superseded))]
+    return data.filter(pa.array(~superseded)), rej
+
+
+def _superseded_reason(t: Table, key: str, file: str, sheet: str | None, line: int) -> str:
+    where = f"{file}{' sheet ' + sheet if sheet else ''} {'row' if sheet else 'line'} {line}"
+    return f"duplicate key {'/'.join(t.key)}={key} in this batch; superseded by {where}"
 
 
 def check_regions(t: Table, data: pa.Table, known: set[str]) -> tuple[pa.Table, list[Rejection]]:
@@ -373,45 +409,185 @@ def check_regions(t: Table, data: pa.Table, known: set[str]) -> tuple[pa.Table, 
     With no regions loaded yet (and none in this batch) the check is skipped:
     a deployment may load activity data before its region hierarchy.
     """
-    ok, rej = _known_regions(t, data, np.ones(data.num_rows, dtype=bool), known)
-    return (data if ok.all() else data.filter(pa.array(ok))), rej
-
-
-def _known_regions(t: Table, data: pa.Table, ok: np.ndarray, known: set[str]) -> tuple[np.ndarray, list[Rejection]]:
-    if not known or t.reference or not t.has("region_code") or not ok.any():
-        return ok, []
-    found = pc.fill_null(pc.is_in(data["region_code"], value_set=pa.array(sorted(known), pa.string())), False)
-    bad = ok & ~found.to_numpy(zero_copy_only=False)
+    bad = _unknown_region(t, data["region_code"] if t.has("region_code") else None, known, data.num_rows)
     if not bad.any():
-        return ok, []
-    sub = data.select(["_file", "_sheet", "_line", "region_code"]).take(pa.array(np.flatnonzero(bad)))
-    rej = [Rejection(t.name, f, s, ln, "region_code",
-                     f"region_code: unknown region code '{code}' (not in the regions table)")
-           for f, s, ln, code in zip(sub["_file"].to_pylist(), sub["_sheet"].to_pylist(),
-                                     sub["_line"].to_pylist(), sub["region_code"].to_pylist())]
-    return ok & ~bad, rej
+        return data, []
+    rej = [Rejection(t.name, f, s, ln, "region_code", _region_reason(code))
+           for f, s, ln, code, b in zip(data["_file"].to_pylist(), data["_sheet"].to_pylist(),
+                                        data["_line"].to_pylist(), data["region_code"].to_pylist(), bad) if b]
+    return data.filter(pa.array(~bad)), rej
+
+
+def _unknown_region(t: Table, region: pa.Array | None, known: set[str], n: int) -> np.ndarray:
+    if region is None or not known or t.reference or not n:
+        return np.zeros(n, dtype=bool)
+    found = pc.is_in(region, value_set=pa.array(sorted(known), pa.string()))
+    # an empty or malformed code is the row's own error, not an unknown region
+    return (pc.is_valid(region).to_numpy(zero_copy_only=False)
+            & ~pc.fill_null(found, False).to_numpy(zero_copy_only=False))
+
+
+def _region_reason(code: str) -> str:
+    return f"region_code: unknown region code '{code}' (not in the regions table)"
 
 
 # ------------------------------------------------------------------ the batch
 
 Progress = Callable[[str, int, int], None]   # (stage, done, total)
 
+CHUNK_ROWS = 500_000      # a big sheet parses in slices of this many rows, each written as soon as parsed
+
+
+@dataclass
+class _Plan:
+    """One sheet, and what the batch checks decided for its rows before they are parsed in full."""
+
+    sheet: Sheet
+    usable: bool                     # its header names a column of its table
+    keys: pa.Array | None = None     # key text per row, null where the key is unusable
+    region: pa.Array | None = None   # parsed region_code (activity tables), code (regions)
+    superseded: np.ndarray | None = None
+    winner: dict | None = None       # row -> (file, sheet, line) of the row that supersedes it
+    bad_region: np.ndarray | None = None
+
+
+def _plan(sheet: Sheet) -> _Plan:
+    """Parse just the key (and region) columns: enough to know which rows the batch checks reject."""
+    t = sheet.table
+    _drop_nul(sheet)
+    known, _ = _map_header(sheet)
+    plan = _Plan(sheet, bool(known))
+    if not known:
+        return plan
+    n = sheet.num_rows
+    nulls = pa.nulls(n, pa.string())
+
+    def raw(name: str) -> pa.Array:
+        return P._string(sheet.columns[known[name]]) if name in known else nulls
+
+    values: dict[str, pa.Array] = {}
+    parts = []
+    for k in t.key:
+        col = t.column(k)
+        kinds = None
+        if col.kind_column:
+            kinds, _ = P.parse_column(raw(col.kind_column), t.column(col.kind_column))
+        v, err = P.parse_column(raw(k), col, kinds)
+        text = pc.cast(v, pa.string())
+        usable = pc.and_(pc.is_null(err), pc.is_valid(v)) if col.required else pc.is_null(err)
+        text = pc.if_else(usable, pc.fill_null(text, "∅"), pa.scalar(None, pa.string()))
+        values[k] = v
+        parts.append(text)
+    plan.keys = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
+    region_col = "code" if t.name == "regions" else "region_code" if t.has("region_code") else None
+    if region_col:
+        v = values.get(region_col)
+        if v is None:
+            v, _ = P.parse_column(raw(region_col), t.column(region_col))
+        plan.region = v.cast(pa.string()) if pa.types.is_dictionary(v.type) else v
+    return plan
+
+
+def _decide(plans: list[_Plan], known: set[str]) -> None:
+    """Last version of each key (batch order) and unknown regions, for every sheet of one table."""
+    usable = [p for p in plans if p.usable]
+    if not usable:
+        return
+    t = usable[0].sheet.table
+    keys = pa.concat_arrays([p.keys for p in usable]) if len(usable) > 1 else usable[0].keys
+    superseded, winner = _last_of_key(keys)
+    offsets = np.cumsum([0] + [p.sheet.num_rows for p in usable])
+    lines = np.concatenate([p.sheet.lines.to_numpy(zero_copy_only=False) for p in usable])
+
+    def origin(j: int) -> tuple:
+        s = int(np.searchsorted(offsets, j, side="right") - 1)
+        return usable[s].sheet.file, usable[s].sheet.sheet, int(lines[j])
+
+    for s, p in enumerate(usable):
+        a, b = offsets[s], offsets[s + 1]
+        p.superseded = superseded[a:b]
+        p.winner = {int(i): origin(int(winner[a + i])) for i in np.flatnonzero(p.superseded)}
+        p.bad_region = _unknown_region(t, p.region if t.name != "regions" else None, known, p.sheet.num_rows)
+
+
+def _slices(sheet: Sheet) -> list[tuple[int, Sheet]]:
+    n = sheet.num_rows
+    if n <= CHUNK_ROWS * 1.5:
+        return [(0, sheet)]
+    out = []
+    a = 0
+    while a < n:
+        b = n if n - a < CHUNK_ROWS * 1.5 else a + CHUNK_ROWS
+        out.append((a, Sheet(sheet.table, sheet.file, sheet.sheet, sheet.file_sha256, sheet.header,
+                             [c.slice(a, b - a) for c in sheet.columns], sheet.lines.slice(a, b - a),
+                             sheet.problems if a == 0 else [], sheet.may_hold_nul)))
+        a = b
+    return out
+
+
+class _Writer:
+    """Writes table slices on a second thread, in order, while the next slice parses (the
+    engines let go of the GIL).  Until :meth:`close` only this thread uses the connection."""
+
+    def __init__(self, wh: Warehouse, threaded: bool) -> None:
+        self.wh = wh
+        self.pool = None
+        if threaded:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oversight-write")
+        self.jobs: list[tuple[str, object]] = []
+
+    def write(self, t: Table, rows: pa.Table, keep: np.ndarray, new_keys: bool) -> None:
+        if not keep.any():
+            return
+        data = rows if keep.all() else rows.append_column("_keep", pa.array(keep))
+        if new_keys:  # the table was empty and keys are unique in the batch: nothing to look up
+            data = data.replace_schema_metadata({**(data.schema.metadata or {}), b"oversight.upsert": b"new-keys"})
+        if self.pool is None:
+            self.jobs.append((t.name, self.wh.upsert(t, data)))
+        else:
+            self.jobs.append((t.name, self.pool.submit(self.wh.upsert, t, data)))
+
+    def close(self) -> list[tuple[str, tuple[int, int, int]]]:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        return [(name, job if isinstance(job, tuple) else job.result()) for name, job in self.jobs]
+
+
+class _Retry(Exception):
+    """A sheet failed to parse after part of it was written: load the batch again without streaming."""
+
 
 def ingest(paths: list[Path], wh: Warehouse, progress: Progress | None = None) -> BatchReport:
     """Read, check and load ``paths`` as one batch.
 
     Bad rows and unreadable files never stop the batch: they end in the report
-    and the quarantine.  If writing fails (disk full, connection lost) the
-    transaction is rolled back and :class:`IngestError` is raised: the
-    warehouse is left exactly as it was.
+    and the quarantine.  Everything is written in one transaction; if writing
+    fails (disk full, connection lost) it is rolled back and
+    :class:`IngestError` is raised: the warehouse is left exactly as it was.
+
+    Within a batch a key keeps its last row (file order, then line), even when
+    that row is itself rejected: the earlier rows are outdated either way.
+    The key and region columns are checked first, for all sheets; then each
+    sheet is parsed in slices and every slice written, on a second thread,
+    while the next one parses.
     """
+    try:
+        return _ingest(paths, wh, progress, stream=True)
+    except _Retry:
+        return _ingest(paths, wh, progress, stream=False)
+
+
+def _ingest(paths: list[Path], wh: Warehouse, progress: Progress | None, stream: bool) -> BatchReport:
     started = dt.datetime.now().replace(microsecond=0)
     batch = started.strftime("%Y%m%d%H%M%S-") + uuid.uuid4().hex[:6]
     report = BatchReport(batch)
     files, missing = expand([Path(p) for p in paths])
     report.rejections.extend(Rejection(None, p.file, None, None, None, p.reason, kind="file") for p in missing)
-    parsed: dict[str, list[ParsedSheet]] = {}
-    file_shas: dict[str, str] = {}
+
+    # 1. read every file; check keys and regions across the whole batch
+    plans: dict[str, list[_Plan]] = {}
     for i, f in enumerate(files):
         if progress:
             progress(f"read {f.name}", i, len(files))
@@ -425,63 +601,43 @@ def ingest(paths: list[Path], wh: Warehouse, progress: Progress | None = None) -
                                                result.reason, kind="file"))
             continue
         for sheet in result:
-            file_shas[sheet.file] = sheet.file_sha256
+            report.counts.setdefault(sheet.table.name, TableCount())
             try:
-                ps = parse_sheet(sheet, batch)
-            except Exception as exc:  # never a traceback for one bad sheet
-                report.rejections.append(Rejection(
-                    sheet.table.name, sheet.file, sheet.sheet, None, None,
-                    f"could not be parsed: {type(exc).__name__}: {exc}; {sheet.num_rows} rows not loaded",
-                    kind="file", file_sha256=sheet.file_sha256))
-                report.rejections.extend(Rejection(sheet.table.name, sheet.file, sheet.sheet, int(ln), None,
-                                                   "sheet could not be parsed", file_sha256=sheet.file_sha256)
-                                         for ln in sheet.lines.to_pylist())
-                report.counts.setdefault(sheet.table.name, TableCount()).read += sheet.num_rows
-                continue
-            c = report.counts.setdefault(ps.table.name, TableCount())
-            c.read += ps.read
-            report.sheets_read += ps.usable
-            report.rejections.extend(ps.rejections)
-            parsed.setdefault(ps.table.name, []).append(ps)
+                plan = _plan(sheet)
+            except Exception:  # parse_sheet below says what is wrong with it
+                plan = _Plan(sheet, False)
+            plans.setdefault(sheet.table.name, []).append(plan)
     if progress:
         progress("checked", len(files), len(files))
-
-    # region codes known to the warehouse and to this batch
-    known = {r[0] for r in wh.execute('SELECT DISTINCT code FROM "regions"') if r[0]}
-    final: dict[str, pa.Table] = {}
-    for name in sorted(parsed, key=lambda k: k != "regions"):   # regions first: activity rows check against them
-        t = TABLES[name]
-        parts = parsed[name]
-        data = pa.concat_tables([p.rows for p in parts]) if len(parts) > 1 else parts[0].rows
-        ok = np.concatenate([p.ok for p in parts])
-        ok, rej = _last_versions(t, data, ok)
-        report.rejections.extend(rej)
-        ok, rej = _known_regions(t, data, ok, known)
-        report.rejections.extend(rej)
-        data = data if ok.all() else data.filter(pa.array(ok))   # the one copy of the rows
-        if name == "regions":
-            known.update(x for x in pc.unique(data["code"]).to_pylist() if x)
-        final[name] = data
-
-    rejected: dict[str | None, int] = {}
-    for r in report.rejections:
-        if r.kind == "row":
-            rejected[r.table] = rejected.get(r.table, 0) + 1
-        if r.file_sha256 is None and r.kind == "row":
-            r.file_sha256 = file_shas.get(r.file)
-    for name, c in report.counts.items():
-        c.rejected = rejected.get(name, 0)
-        if name in final:
-            c.unresolved = int(pc.sum(final[name]["_unresolved"]).as_py() or 0)
-
     try:
         with wh.transaction():
-            for k, (name, data) in enumerate(sorted(final.items())):
-                if progress:
-                    progress(f"write {name}", k, len(final))
-                new, replaced, unchanged = wh.upsert(TABLES[name], data)
+            known = {r[0] for r in wh.execute('SELECT DISTINCT code FROM "regions"') if r[0]}
+            for p in plans.get("regions", []):
+                if p.usable:
+                    known.update(x for x in pc.unique(p.region).to_pylist() if x)
+            for name, mine in plans.items():
+                _decide(mine, known)
+            empty = _empty_tables(wh)
+
+            # 2. parse in slices; write each slice as soon as it is parsed (on a second thread)
+            writer = _Writer(wh, threaded=stream)
+            held: list[tuple[Table, pa.Table, np.ndarray, bool]] = []
+            try:
+                order = [p for name in sorted(plans, key=lambda k: k != "regions") for p in plans[name]]
+                for k, plan in enumerate(order):
+                    if progress:
+                        progress(f"parse {plan.sheet.table.name}", k, len(order))
+                    _load_sheet(plan, batch, report, writer if stream else None, held, empty, stream)
+                for t, rows, keep, new_keys in held:
+                    writer.write(t, rows, keep, new_keys)
+            finally:
+                results = writer.close()
+            for name, (new, replaced, unchanged) in results:
                 c = report.counts[name]
-                c.loaded, c.replaced, c.unchanged = new, replaced, unchanged
+                c.loaded += new
+                c.replaced += replaced
+                c.unchanged += unchanged
+            _count_rejections(report)
             _store_rejections(wh, batch, report.rejections, started)
             wh.append("_batches", pa.table({
                 "batch": [batch], "started_at": [started],
@@ -489,7 +645,7 @@ def ingest(paths: list[Path], wh: Warehouse, progress: Progress | None = None) -
                 "files": [json.dumps(report.files, ensure_ascii=False)],
                 "counts": [json.dumps({k: asdict(v) for k, v in report.counts.items()})],
             }))
-    except (KeyboardInterrupt, SystemExit):
+    except (KeyboardInterrupt, SystemExit, _Retry):
         raise
     except BaseException as exc:
         for c in report.counts.values():
@@ -498,8 +654,78 @@ def ingest(paths: list[Path], wh: Warehouse, progress: Progress | None = None) -
         raise IngestError(f"the batch could not be written ({type(exc).__name__}: {what}); "
                           "nothing of it was loaded and the warehouse is as it was") from exc
     if progress:
-        progress("done", len(final), len(final))
+        progress("done", len(files), len(files))
     return report
+
+
+def _load_sheet(plan: _Plan, batch: str, report: BatchReport, writer: _Writer | None,
+                held: list, empty: set[str], stream: bool) -> None:
+    sheet, t = plan.sheet, plan.sheet.table
+    c = report.counts[t.name]
+    first = len(report.rejections)
+    mine: list = []
+    read = unresolved = 0
+    try:
+        for a, piece in (_slices(sheet) if plan.usable else [(0, sheet)]):
+            ps = parse_sheet(piece, batch)
+            read += ps.read
+            report.rejections.extend(ps.rejections)
+            keep = ps.ok.copy()
+            if plan.usable and len(keep):
+                b = a + len(keep)
+                sup = plan.superseded[a:b] & keep
+                for i in np.flatnonzero(sup):
+                    f, s, ln = plan.winner[a + i]
+                    report.rejections.append(Rejection(t.name, sheet.file, sheet.sheet, int(piece.lines[i].as_py()),
+                                                       t.key[0], _superseded_reason(t, plan.keys[a + i].as_py(),
+                                                                                    f, s, ln),
+                                                       file_sha256=sheet.file_sha256))
+                keep &= ~sup
+                bad = plan.bad_region[a:b] & keep
+                for i in np.flatnonzero(bad):
+                    report.rejections.append(Rejection(t.name, sheet.file, sheet.sheet, int(piece.lines[i].as_py()),
+                                                       "region_code", _region_reason(plan.region[a + i].as_py()),
+                                                       file_sha256=sheet.file_sha256))
+                keep &= ~bad
+            if ps.usable:
+                unresolved += int((ps.rows["_unresolved"].to_numpy(zero_copy_only=False) & keep).sum())
+            item = (t, ps.rows, keep, t.name in empty)
+            if writer is not None:
+                writer.write(*item)
+            else:
+                mine.append(item)
+    except Exception as exc:  # never a traceback for one bad sheet: all its rows are rejected
+        if stream:
+            raise _Retry from exc
+        del report.rejections[first:]
+        report.rejections.append(Rejection(
+            t.name, sheet.file, sheet.sheet, None, None,
+            f"could not be parsed: {type(exc).__name__}: {exc}; {sheet.num_rows} rows not loaded",
+            kind="file", file_sha256=sheet.file_sha256))
+        report.rejections.extend(Rejection(t.name, sheet.file, sheet.sheet, int(ln), None,
+                                           "sheet could not be parsed", file_sha256=sheet.file_sha256)
+                                 for ln in sheet.lines.to_pylist())
+        c.read += sheet.num_rows
+        return
+    held.extend(mine)
+    c.read += read
+    c.unresolved += unresolved
+    report.sheets_read += plan.usable
+
+
+def _empty_tables(wh: Warehouse) -> set[str]:
+    names = list(TABLES)
+    sql = " UNION ALL ".join(f"SELECT '{n}' FROM (SELECT 1 FROM \"{n}\" LIMIT 1) x{i}" for i, n in enumerate(names))
+    return set(names) - {r[0] for r in wh.execute(sql)}
+
+
+def _count_rejections(report: BatchReport) -> None:
+    rejected: dict[str | None, int] = {}
+    for r in report.rejections:
+        if r.kind == "row":
+            rejected[r.table] = rejected.get(r.table, 0) + 1
+    for name, c in report.counts.items():
+        c.rejected = rejected.get(name, 0)
 
 
 QUARANTINE_SCHEMA = pa.schema([("batch", pa.string()), ("kind", pa.string()), ("table_name", pa.string()),

@@ -221,8 +221,8 @@ class _Disagree(Exception):
     """The fast CSV path cannot vouch for its line numbers: read the file the slow way."""
 
 
-def read_csv(path: Path, table: Table, sha: str) -> list[Sheet] | FileProblem:
-    data = path.read_bytes()
+def read_csv(path: Path, table: Table, sha: str, data: bytes | None = None) -> list[Sheet] | FileProblem:
+    data = path.read_bytes() if data is None else data
     file = str(path)
     if not data[:4096].strip() and not data.strip():
         return FileProblem(file, "empty file")
@@ -613,21 +613,33 @@ def read_file(path: Path) -> list[Sheet] | FileProblem:
         hint = " — save it as .xlsx" if suffix in (".xls", ".et", ".ods", ".numbers") else ""
         return FileProblem(str(path), f"unsupported file type '{path.suffix or '(none)'}' "
                                       f"(expected .csv, .xlsx or .parquet){hint}")
+    table = table_for_name(path.stem)
     try:
         if path.stat().st_size == 0:
             return FileProblem(str(path), "empty file")
+        if suffix == ".csv" and table is not None:
+            # read once; hash on another thread (hashlib lets go of the GIL) while the CSV parses
+            from concurrent.futures import ThreadPoolExecutor
+
+            data = path.read_bytes()
+            with ThreadPoolExecutor(max_workers=1) as hasher:
+                digest = hasher.submit(lambda: hashlib.sha256(data).hexdigest())
+                result = read_csv(path, table, "", data)
+                sha = digest.result()
+            for sheet in result if isinstance(result, list) else []:
+                sheet.file_sha256 = sha
+            return result
         sha = sha256_file(path)
     except OSError as exc:
         return FileProblem(str(path), f"cannot read file: {exc.strerror or exc}")
-    table = table_for_name(path.stem)
+    except MemoryError:
+        return FileProblem(str(path), "file too large to read into memory")
     try:
         if suffix == ".xlsx":
             return read_xlsx(path, table, sha)
         if table is None:
             return FileProblem(str(path), f"file name '{path.name}' does not name a contract table "
                                           f"({', '.join(TABLES)})")
-        if suffix == ".csv":
-            return read_csv(path, table, sha)
         return read_parquet(path, table, sha)
     except MemoryError:
         return FileProblem(str(path), "file too large to read into memory")

@@ -20,9 +20,13 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..contract.schema import META_COLUMNS, TABLES, Table
 from .. import config
+
+
+_ROW_GROUP = 122_880   # DuckDB's row group size
 
 
 class WarehouseError(RuntimeError):
@@ -232,7 +236,8 @@ class Warehouse:
         million-row batch streams instead of going through Python row by row.
         """
         if self.engine == "duckdb":
-            self.raw.register(name, data)
+            # batches of a row group each: DuckDB scans (and compresses) them in parallel
+            self.raw.register(name, pa.Table.from_batches(data.to_batches(max_chunksize=_ROW_GROUP), data.schema))
             return _quote(name)
         import pyarrow.csv as pacsv
 
@@ -279,15 +284,38 @@ class Warehouse:
                 parts.append(f"{a} IS NOT DISTINCT FROM {b}")
         return " AND ".join(parts)
 
-    def upsert(self, table: Table, data: pa.Table) -> tuple[int, int, int]:
+    def upsert(self, table: Table, data: pa.Table, keep: pa.Array | None = None) -> tuple[int, int, int]:
         """Insert rows, replacing rows of the same key.  Returns (new, replaced, unchanged).
 
         Rows identical to the stored version (ignoring where they came from) are
         left alone, so re-loading a batch changes nothing.  ``data`` must hold
-        each key once.  Call inside :meth:`transaction`.
+        each key once (among the rows written).  ``keep`` (or a boolean ``_keep``
+        column of ``data``) writes only the rows where it is true; DuckDB filters
+        while it scans, so the rest is never copied.  Call inside :meth:`transaction`.
         """
-        if data.num_rows == 0:
+        if "_keep" in data.column_names:
+            i = data.column_names.index("_keep")
+            keep = data.column(i) if keep is None else pc.and_(keep, data.column(i))
+            data = data.remove_column(i)
+        if keep is not None:
+            keep = pa.array(keep, pa.bool_()) if not isinstance(keep, (pa.Array, pa.ChunkedArray)) else keep
+            if keep.null_count:
+                keep = keep.fill_null(False)
+            if pc.all(keep).as_py():
+                keep = None
+            elif self.engine != "duckdb":
+                data, keep = data.filter(keep), None
+        n = data.num_rows if keep is None else int(pc.sum(keep).as_py() or 0)
+        if n == 0:
             return 0, 0, 0
+        # the caller vouches that none of these keys is stored yet (a table empty when its batch began)
+        new_keys = (data.schema.metadata or {}).get(b"oversight.upsert") == b"new-keys"
+        cols = ", ".join(_quote(c) for c in data.column_names)
+        select = ", ".join("s." + _quote(c) for c in data.column_names)
+        only = ""
+        if keep is not None:
+            data = data.append_column("_keep", keep)
+            only = 's."_keep" AND '
         name = "_stage_" + table.name
         stg = self._stage(name, data)
         try:
@@ -295,21 +323,20 @@ class Warehouse:
             content = [c.name for c in table.columns] + ["_attrs", "_issues", "_unresolved"]
             same = " AND ".join(f"s.{_quote(c)} IS NOT DISTINCT FROM w.{_quote(c)}" for c in content)
             key = self._key_match(table, "s", "w")
-            cols = ", ".join(_quote(c) for c in data.column_names)
-            select = ", ".join("s." + _quote(c) for c in data.column_names)
-            if not self.execute(f"SELECT 1 FROM {t} LIMIT 1"):
-                self.execute(f"INSERT INTO {t} ({cols}) SELECT {select} FROM {stg} s")
-                return data.num_rows, 0, 0
+            if new_keys or not self.execute(f"SELECT 1 FROM {t} LIMIT 1"):
+                self.execute(f"INSERT INTO {t} ({cols}) SELECT {select} FROM {stg} s WHERE {only}TRUE")
+                return n, 0, 0
             existing, unchanged = self.execute(
                 f"SELECT count(*), coalesce(sum(CASE WHEN {same} THEN 1 ELSE 0 END), 0) "
-                f"FROM {stg} s JOIN {t} w ON {key}")[0]
+                f"FROM {stg} s JOIN {t} w ON {only}{key}")[0]
             existing, unchanged = int(existing), int(unchanged)
             if existing > unchanged:
-                self.execute(f"DELETE FROM {t} w WHERE EXISTS (SELECT 1 FROM {stg} s WHERE {key} AND NOT ({same}))")
-            if existing < data.num_rows or existing > unchanged:
+                self.execute(f"DELETE FROM {t} w WHERE EXISTS "
+                             f"(SELECT 1 FROM {stg} s WHERE {only}{key} AND NOT ({same}))")
+            if existing < n or existing > unchanged:
                 self.execute(f"INSERT INTO {t} ({cols}) SELECT {select} FROM {stg} s "
-                             f"WHERE NOT EXISTS (SELECT 1 FROM {t} w WHERE {key})")
-            return data.num_rows - existing, existing, unchanged
+                             f"WHERE {only}NOT EXISTS (SELECT 1 FROM {t} w WHERE {key})")
+            return n - existing, existing, unchanged
         finally:
             self._unstage(name)
 
