@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         from sqlalchemy import text
 
         with db.engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("warnings", "warning_workflow", "warning_records"):
+            for table in ("warnings", "warning_workflow", "warning_records", "regions"):
                 conn.execute(text(f"VACUUM ANALYZE {table}"))
     with db.session(url) as s:
         wid, subject = s.execute(select(Warning.id, Warning.subject).where(Warning.region_code == CODES["V1"])
