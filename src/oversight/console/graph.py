@@ -66,6 +66,14 @@ def subjects_of(evidence: dict, source: dict[str, dict]) -> tuple[list[str], lis
     return list(dict.fromkeys(people)), list(dict.fromkeys(companies))
 
 
+def position_name(code: str, lang: str) -> str:
+    from ..contract.schema import POSITIONS
+
+    if lang != "en" and code in POSITIONS:
+        return POSITIONS[code][0]
+    return code.replace("_", " ")
+
+
 def from_facts(facts: dict[str, list[dict]], page: Any) -> Graph:
     names = {p["id_number"]: p["name"] for p in facts.get("persons", [])}
     cnames = {c["credit_code"]: c["name"] for c in facts.get("companies", [])}
@@ -102,7 +110,7 @@ def from_facts(facts: dict[str, list[dict]], page: Any) -> Graph:
             prev = cc
     for ins in facts.get("insiders", [])[:12]:
         pid = person(str(ins["person_id"]))
-        pos = ins.get("position") or ""
+        pos = position_name(ins.get("position") or "", page.lang)
         if ins.get("relation") == "self":
             nodes[pid].kind = "official"
             nodes[pid].sub = pos
