@@ -96,3 +96,20 @@ def test_same_content_in_another_form_is_unchanged(tmp_path, wh):
     for name in TABLES:
         c = r.counts[name]
         assert c.unchanged == c.replaced == len(ROWS[name]) and c.loaded == 0, name
+
+
+def test_batch_check_helpers_on_a_table(tmp_path):
+    """keep_last_version / check_regions: the checks ingest applies, usable on any parsed table."""
+    from oversight.ingest.loader import check_regions, keep_last_version, parse_sheet
+    from oversight.ingest.readers import read_file
+
+    p = tmp_path / "labor.csv"
+    p.write_text(f"record_id,region_code\nA,{V1}\nB,330226999999\nA,{V1}\n", encoding="utf-8")
+    (sheet,) = read_file(p)
+    data = parse_sheet(sheet, "b").data
+    kept, rej = keep_last_version(TABLES["labor"], data)
+    assert kept["_line"].to_pylist() == [3, 4] and [r.line for r in rej] == [2]
+    assert rej[0].reason.endswith(f"superseded by {p} line 4")
+    known, rej = check_regions(TABLES["labor"], kept, {V1})
+    assert known["record_id"].to_pylist() == ["A"] and [(r.line, r.column) for r in rej] == [(3, "region_code")]
+    assert check_regions(TABLES["labor"], kept, set())[0].num_rows == 2

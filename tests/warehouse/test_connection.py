@@ -160,3 +160,25 @@ def test_append(wh):
     wh.append("_batches", pa.table({"batch": ["a", "b"], "files": ['["x"]', None]}))
     wh.append("_batches", pa.table({"batch": pa.array([], pa.string())}))
     assert wh.execute('SELECT batch, files FROM "_batches" ORDER BY batch') == [("a", '["x"]'), ("b", None)]
+
+
+def test_upsert_writes_only_the_rows_kept(wh):
+    data = deposits(4)
+    keep = pa.array([True, False, True, False])
+    assert wh.upsert(TABLES["deposits"], data, keep=keep) == (2, 0, 0)
+    assert [r[0] for r in wh.execute('SELECT deposit_id FROM "deposits" ORDER BY 1')] == ["D0", "D2"]
+    # the same through a _keep column (what the loader passes), now against stored rows
+    flagged = data.append_column("_keep", pa.array([True, True, False, False]))
+    assert wh.upsert(TABLES["deposits"], flagged) == (1, 1, 1)
+    assert [r[0] for r in wh.execute('SELECT deposit_id FROM "deposits" ORDER BY 1')] == ["D0", "D1", "D2"]
+    assert "_keep" not in [r[0] for r in wh.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'deposits'")]
+    assert wh.upsert(TABLES["deposits"], data, keep=pa.array([False] * 4)) == (0, 0, 0)
+
+
+def test_the_engine_connection_comes_first_and_ibis_on_demand(wh):
+    """Opening a warehouse does not import Ibis (a second of start-up); reading through it works."""
+    assert wh._ibis is None
+    wh.upsert(TABLES["deposits"], deposits(2))
+    assert wh.table("deposits").count().execute() == 2
+    assert "deposits" in wh.tables() and "_quarantine" in wh.tables()

@@ -1,8 +1,10 @@
 """Load a batch of contract files into the warehouse, all or nothing.
 
-    read -> parse (per column, vectorised) -> reject bad rows to quarantine
-         -> keep the last version of a key within the batch
-         -> one transaction: upsert every table, quarantine, batch log
+    read every file -> check keys and regions across the batch (last row of a key wins)
+        -> parse each sheet (per column, vectorised; big sheets in slices)
+        -> write each slice on a second thread while the next parses
+        -> quarantine and batch log
+    all writes in one transaction: a batch that fails or dies leaves the warehouse as it was.
 
 For every table: rows read = loaded + replaced + rejected (``replaced`` counts
 rows whose key was already stored; ``unchanged`` is the part of those identical
@@ -387,14 +389,17 @@ def keep_last_version(t: Table, data: pa.Table) -> tuple[pa.Table, list[Rejectio
     """Within one batch a key keeps its last row (file order, then line); earlier rows are rejected."""
     if data.num_rows < 2:
         return data, []
-    superseded, winner = _last_of_key(_key_text(data, t))
+    keys = _key_text(data, t)
+    superseded, winner = _last_of_key(keys)
     if not superseded.any():
         return data, []
-    files, lines, sheets = (data[c].to_pylist() for c in ("_file", "_line", "_sheet"))
-    keys = _key_text(data, t).to_pylist()
-    rej = [Rejection(t.name, files[i], sheets[i], lines[i], t.key[0],
-                     _superseded_reason(t, keys[i], files[j], sheets[j], lines[j]))
-           for i, j in ((int(i), int(winner[i])) for i in np.flatnonzero(superseded))]
+    lost = np.flatnonzero(superseded)
+    where = data.select(["_file", "_sheet", "_line"])
+    a = where.take(pa.array(lost)).to_pylist()
+    b = where.take(pa.array(winner[lost])).to_pylist()
+    rej = [Rejection(t.name, x["_file"], x["_sheet"], x["_line"], t.key[0],
+                     _superseded_reason(t, k, y["_file"], y["_sheet"], y["_line"]))
+           for x, y, k in zip(a, b, keys.take(pa.array(lost)).to_pylist())]
     return data.filter(pa.array(~superseded)), rej
 
 
@@ -435,7 +440,7 @@ def _region_reason(code: str) -> str:
 
 Progress = Callable[[str, int, int], None]   # (stage, done, total)
 
-CHUNK_ROWS = 500_000      # a big sheet parses in slices of this many rows, each written as soon as parsed
+CHUNK_ROWS = 250_000      # a big sheet parses in slices of this many rows, each written as soon as parsed
 
 
 @dataclass
