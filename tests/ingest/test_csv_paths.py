@@ -145,3 +145,30 @@ def test_arrays_are_strings_with_nulls_for_empty_cells(tmp_path):
     (sheet,) = R.read_csv(p, LABOR, "sha")
     assert all(c.type == pa.string() for c in sheet.columns)
     assert [c.to_pylist() for c in sheet.columns] == [["L1", "L2", None], [None, None, "5"]]
+
+
+def test_big_files_split_while_their_boundaries_are_found(tmp_path):
+    """Past a few megabytes the header comes from a prefix and pyarrow runs beside numpy: same result."""
+    import random
+
+    rnd = random.Random(7)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["某村 2025 年劳务表"])
+    w.writerow(["record_id", "region_code", "备注", "金额"])
+    for i in range(60_000):
+        kind = rnd.random()
+        if kind < 0.01:
+            w.writerow([f"L{i}", "330226101001", "多行\n备注, 含逗号", "5"])
+        elif kind < 0.015:
+            w.writerow([f"L{i}", "330226101001", "x", "5", "多余"])
+        elif kind < 0.02:
+            buf.write("\r\n")
+        else:
+            w.writerow([f"L{i}", "330226101001", "说明" * rnd.randint(0, 30), f"{rnd.randint(1, 999)}.5"])
+    data = buf.getvalue().encode("utf-8")
+    assert len(data) > 4 * R._PREFIX
+    fast, slow = both(data)
+    assert isinstance(fast, R.Sheet), fast
+    assert _sheet_tuple(fast) == _sheet_tuple(slow[0])
+    assert fast.problems[0].kind == "note" and fast.problems[0].line == 1

@@ -274,18 +274,17 @@ def _parse_record(raw: bytes) -> list[str]:
     return rows[0]
 
 
-def _read_csv_fast(data: bytes, table: Table, file: str, sha: str) -> Sheet:
-    import pyarrow.csv as pacsv
+def _records(a: np.ndarray, complete: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Non-blank records of the bytes ``a``: (starts, ends, first lines, line breaks inside, quote positions).
 
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
-        raise _Disagree("lone CR line ends")
-    a = np.frombuffer(data, np.uint8)
+    A newline outside quotes (an even number of quotes before it) ends a record.
+    ``complete=False``: ``a`` is a prefix of the file, its last, unterminated record is left out.
+    """
+    size = len(a)
     nl = np.flatnonzero(a == 10)
-    size = len(data)
-    has_quotes = b'"' in data
-    q = np.flatnonzero(a == 34) if has_quotes else None
-    if q is not None and len(q):
-        term_idx = np.flatnonzero((np.searchsorted(q, nl) & 1) == 0)   # a newline outside quotes ends a record
+    q = np.flatnonzero(a == 34)
+    if len(q):
+        term_idx = np.flatnonzero((np.searchsorted(q, nl) & 1) == 0)
     else:
         term_idx = np.arange(len(nl))
     term = nl[term_idx]
@@ -295,13 +294,31 @@ def _read_csv_fast(data: bytes, table: Table, file: str, sha: str) -> Sheet:
     lines = np.concatenate(([1], term_idx + 2))
     span = np.concatenate((term_idx, [len(nl)])) - (lines - 1)       # line breaks inside each record
     keep = starts < size
+    if not complete:
+        keep[-1] = False
     # a CR before the record's LF is part of the line end
     cr = (ends > starts) & (a[np.maximum(ends - 1, 0)] == 13)
     ends = ends - cr
     keep &= ends > starts
-    starts, ends, lines, span = starts[keep], ends[keep], lines[keep], span[keep]
-    if len(starts) == 0:
-        raise _Empty
+    return starts[keep], ends[keep], lines[keep], span[keep], q
+
+
+_PREFIX = 1 << 20
+
+
+def _read_csv_fast(data: bytes, table: Table, file: str, sha: str) -> Sheet:
+    import pyarrow.csv as pacsv
+    from concurrent.futures import ThreadPoolExecutor
+
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        raise _Disagree("lone CR line ends")
+    a = np.frombuffer(data, np.uint8)
+    size = len(data)
+    has_quotes = b'"' in data
+    # the header is found in the first records; on a big file, from a prefix, so that pyarrow
+    # can start splitting the body while numpy finds the record boundaries of the whole file
+    partial = size > 4 * _PREFIX
+    starts, ends, lines, span, q = _records(a[:_PREFIX] if partial else a, not partial)
 
     head: list[list[str]] = []
     head_idx: list[int] = []
@@ -316,21 +333,24 @@ def _read_csv_fast(data: bytes, table: Table, file: str, sha: str) -> Sheet:
             head_idx.append(i)
         i += 1
     if not head:
+        if partial:
+            raise _Disagree("no header in the first megabyte")
         raise _Empty
     h = _header_row(head, table)
     header = head[h]
     skipped = [int(lines[j]) for j in head_idx[:h]]
     first_body = head_idx[h] + 1
-    # blank-looking records before the header (",,,") are passed over like blank lines
-    b_starts, b_ends, b_lines, b_span = starts[first_body:], ends[first_body:], lines[first_body:], span[first_body:]
     width = len(header)
-    n = len(b_starts)
-
     problems = [FileProblem(file, "line above the header row skipped (title or note)", None, ln, kind="note")
                 for ln in skipped]
-    if n == 0:
+    if first_body >= len(starts):
+        if partial:
+            raise _Disagree("header fills the first megabyte")
         return Sheet(table, file, None, sha, header, _to_arrays(header, []), pa.array([], pa.int64()), problems,
                      may_hold_nul=False)
+    body = int(starts[first_body])
+    if data.startswith(b"\xef\xbb\xbf", body):
+        raise _Disagree("pyarrow would drop the BOM that starts the body")
 
     names = [f"c{k}" for k in range(width)]
     invalid: list[int | None] = []
@@ -339,28 +359,47 @@ def _read_csv_fast(data: bytes, table: Table, file: str, sha: str) -> Sheet:
         invalid.append(row.number)
         return "skip"
 
-    longest = int((b_ends - b_starts).max())
-    block = 1 << 25
-    while block < 2 * longest + 1024:
-        block <<= 1
-    if data.startswith(b"\xef\xbb\xbf", int(b_starts[0])):
-        raise _Disagree("pyarrow would drop the BOM that starts the body")
-    buf = pa.py_buffer(data).slice(int(b_starts[0]))
-    try:
-        tbl = pacsv.read_csv(
-            pa.BufferReader(buf),
+    def split(block: int):  # noqa: ANN202 - a pyarrow Table
+        invalid.clear()
+        return pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data).slice(body)),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=block),
             parse_options=pacsv.ParseOptions(newlines_in_values=has_quotes, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                                  strings_can_be_null=True, quoted_strings_can_be_null=True,
                                                  null_values=[""]),
         )
-    except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc):
-            raise _NotUtf8 from exc
-        raise _Disagree(str(exc)) from exc
-    except (pa.ArrowException, ValueError) as exc:
-        raise _Disagree(str(exc)) from exc
+
+    block = 1 << 25
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(split, block)
+        if partial:
+            starts, ends, lines, span, q = _records(a, True)
+        try:
+            tbl = job.result()
+        except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc):
+                raise _NotUtf8 from exc
+            if "straddl" not in str(exc):
+                raise _Disagree(str(exc)) from exc
+            tbl = None
+        except (pa.ArrowException, ValueError) as exc:
+            raise _Disagree(str(exc)) from exc
+    k = int(np.searchsorted(starts, body))
+    if k >= len(starts) or starts[k] != body:
+        raise _Disagree("record boundaries")
+    b_starts, b_ends, b_lines, b_span = starts[k:], ends[k:], lines[k:], span[k:]
+    n = len(b_starts)
+    if tbl is None:   # a record longer than the block: once more with a block that holds it
+        longest = int((b_ends - b_starts).max())
+        while block < 2 * longest + 1024:
+            block <<= 1
+        try:
+            tbl = split(block)
+        except pa.ArrowInvalid as exc:
+            raise (_NotUtf8 if "UTF8" in str(exc) else _Disagree)(str(exc)) from exc
+        except (pa.ArrowException, ValueError) as exc:
+            raise _Disagree(str(exc)) from exc
 
     if tbl.num_rows + len(invalid) != n or any(k is None or not 1 <= k <= n for k in invalid):
         raise _Disagree("record count")
