@@ -182,3 +182,20 @@ def test_the_engine_connection_comes_first_and_ibis_on_demand(wh):
     wh.upsert(TABLES["deposits"], deposits(2))
     assert wh.table("deposits").count().execute() == 2
     assert "deposits" in wh.tables() and "_quarantine" in wh.tables()
+
+
+def test_in_memory_duckdb_url_writes_no_file(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from oversight.warehouse import Warehouse
+
+    monkeypatch.chdir(tmp_path)
+    for url in ("duckdb:///:memory:", "duckdb://"):
+        wh = Warehouse.open(url)
+        try:
+            wh.execute("CREATE TABLE t (x INTEGER)")
+            assert wh.execute("SELECT count(*) FROM t") == [(0,)]
+        finally:
+            wh.close()
+    assert not Path("/:memory:").exists()
+    assert list(tmp_path.iterdir()) == []

@@ -85,7 +85,8 @@ class Warehouse:
 
                 path = self.url.split("://", 1)[1]
                 path = path[1:] if path.startswith("/") and path[1:2] == "/" else path
-                path = path or ":memory:"
+                if not path or path.lstrip("/") == ":memory:":
+                    path = ":memory:"   # duckdb:// or duckdb:///:memory: — not a file named /:memory:
                 self._raw = duckdb.connect(path)
                 # no Python variables as tables by accident (what Ibis sets too)
                 self._raw.execute("SET python_enable_replacements = false")
