@@ -56,9 +56,27 @@ def ingest_command(
         print(json.dumps(report_dict(report), ensure_ascii=False, indent=1))
     else:
         print_report(report)
+    regions = report.counts.get("regions")
+    if regions is not None and regions.loaded + regions.replaced - regions.unchanged > 0:
+        sync_regions(warehouse)
     if report.nothing_read:
         console.print("[red]nothing could be read[/red] from the given paths")
         raise typer.Exit(1)
+
+
+def sync_regions(warehouse: str | None) -> None:
+    """New or changed regions reach the app database's region tree (jurisdiction, complaint routing)."""
+    from .. import db
+    from ..regions.service import sync_from_warehouse
+
+    try:
+        db.migrate()
+        with db.session() as s:
+            r = sync_from_warehouse(s, warehouse)
+        console.print(f"region tree synced to the app database: {r.added} added, {r.updated} updated")
+    except Exception as exc:  # the batch is loaded; the tree can be synced later
+        console.print(f"[yellow]warning:[/yellow] region tree not synced to the app database ({exc}); "
+                      "run `oversight regions sync`")
 
 
 def run_with_progress(paths: list[Path], wh) -> BatchReport:  # noqa: ANN001
