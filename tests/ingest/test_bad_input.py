@@ -363,3 +363,16 @@ def test_within_a_batch_the_last_row_of_a_key_wins_even_when_rejected(tmp_path, 
     assert sorted((x.line, x.column) for x in rows_of(r)) == [(2, "record_id"), (3, "work_date")]
     assert "superseded by" in [x for x in rows_of(r) if x.line == 2][0].reason
     assert wh.count("labor") == 0
+
+
+def test_a_sheet_whose_keys_break_the_checker_is_rejected_whole(tmp_path, wh, monkeypatch):
+    from oversight.ingest import loader
+
+    folder = tmp_path / "b"
+    write_batch(folder, "csv", tables=["labor", "deposits"])
+    real = loader._plan
+    monkeypatch.setattr(loader, "_plan", lambda sheet: (_ for _ in ()).throw(KeyError("boom"))
+                        if sheet.table.name == "labor" else real(sheet))
+    r = ingest([folder], wh)
+    assert "could not be parsed: KeyError" in only(r, "file").reason
+    assert r.counts["labor"].rejected == 2 and wh.count("labor") == 0 and wh.count("deposits") == 1

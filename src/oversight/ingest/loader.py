@@ -440,7 +440,7 @@ def _region_reason(code: str) -> str:
 
 Progress = Callable[[str, int, int], None]   # (stage, done, total)
 
-CHUNK_ROWS = 250_000      # a big sheet parses in slices of this many rows, each written as soon as parsed
+CHUNK_ROWS = 1_000_000    # a bigger sheet parses in slices of this many rows, each written as soon as parsed
 
 
 @dataclass
@@ -454,6 +454,7 @@ class _Plan:
     superseded: np.ndarray | None = None
     winner: dict | None = None       # row -> (file, sheet, line) of the row that supersedes it
     bad_region: np.ndarray | None = None
+    error: Exception | None = None   # checking its keys failed: the sheet is rejected whole
 
 
 def _plan(sheet: Sheet) -> _Plan:
@@ -609,8 +610,8 @@ def _ingest(paths: list[Path], wh: Warehouse, progress: Progress | None, stream:
             report.counts.setdefault(sheet.table.name, TableCount())
             try:
                 plan = _plan(sheet)
-            except Exception:  # parse_sheet below says what is wrong with it
-                plan = _Plan(sheet, False)
+            except Exception as exc:  # never a traceback: the sheet is rejected with the reason
+                plan = _Plan(sheet, False, error=exc)
             plans.setdefault(sheet.table.name, []).append(plan)
     if progress:
         progress("checked", len(files), len(files))
@@ -671,6 +672,8 @@ def _load_sheet(plan: _Plan, batch: str, report: BatchReport, writer: _Writer | 
     mine: list = []
     read = unresolved = 0
     try:
+        if plan.error is not None:
+            raise plan.error
         for a, piece in (_slices(sheet) if plan.usable else [(0, sheet)]):
             ps = parse_sheet(piece, batch)
             read += ps.read
