@@ -1,6 +1,7 @@
 """Running rules: parameters per rule and region, hits -> one finding per subject.
 
-    params (catalogue defaults < oversight.toml [rules."id".params] < regions."prefix" < --param)
+    params (catalogue defaults < oversight.toml [rules."id".params] < regions."prefix" < --param;
+            values saved in the app database sit on the file's, same prefix: saved wins — overrides.py)
       -> rule.build(ctx, params)           an Ibis expression, compiled by the warehouse's engine
       -> fetch hits                        one row per subject x record (x evidence path)
       -> group by subject                  records, villages, lowest common region, facts
@@ -68,10 +69,18 @@ def parse_config(section: dict[str, Any]) -> dict[str, RuleConfig]:
     return out
 
 
-def configured() -> dict[str, RuleConfig]:
-    from .. import config
+def configured(database_url: str | None = None, *, session: Any = None) -> dict[str, RuleConfig]:
+    """oversight.toml's ``[rules]`` with the values saved in the app database on top (rules/overrides.py).
 
-    return parse_config(config.settings().section("rules"))
+    ``session``: read the saved values through it; else from ``database_url`` (default: the
+    configured app database; none saved while it does not exist or is not migrated).
+    """
+    from .. import config
+    from . import overrides
+
+    cfg = parse_config(config.settings().section("rules"))
+    values = overrides.saved(session) if session is not None else overrides.saved_at(database_url)
+    return overrides.layer(cfg, values)
 
 
 def parse_overrides(items: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -25,6 +25,9 @@ out = Console() if Console().is_terminal else Console(width=200)   # piped / log
 rules_app = typer.Typer(help="The rule catalogue: list, show (with the SQL each engine runs), diff (backtest).",
                         no_args_is_help=True)
 export_app = typer.Typer(help="Export what the platform holds.", no_args_is_help=True)
+from ..rules.params_cli import params_app  # noqa: E402  (oversight rules params list|set|unset)
+
+rules_app.add_typer(params_app, name="params")
 
 WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="Warehouse URL (default: $OVERSIGHT_HOME).")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Scan date YYYY-MM-DD (default: today).")]
@@ -56,12 +59,15 @@ def scan_command(
     warehouse: WarehouseOpt = None,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Rebuild the identity tables first.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scan report as JSON.")] = False,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="RULE.PARAM=VALUE for this scan, above oversight.toml and saved values (repeatable).")] = None,
 ) -> None:
     """Run the rules over what is loaded and update the warnings (re-runs add no duplicates, keep workflow state)."""
     try:
         day = service.parse_date(as_of)
         service.resolve_rules(rule)
         cfg = E.configured()
+        overrides = E.parse_overrides(param or [])
     except RuleError as exc:
         _fail(exc)
     wh = _open(warehouse)
@@ -72,7 +78,7 @@ def scan_command(
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total)
 
-            report = service.scan(wh, day, rule, build=build, progress=progress, config=cfg)
+            report = service.scan(wh, day, rule, build=build, progress=progress, config=cfg, overrides=overrides)
     except RuleError as exc:
         _fail(exc)
     except WarehouseError as exc:

@@ -119,11 +119,15 @@ Progress = Callable[[str, int, int], None]
 
 def scan(wh: Any, as_of: dt.date | None = None, rule_ids: list[str] | None = None, *,
          database_url: str | None = None, build: bool = True, progress: Progress | None = None,
-         config: dict | None = None) -> ScanReport:
-    """Build identity, run the rules, store the warnings.  Bad input raises RuleError before any write."""
+         config: dict | None = None, overrides: dict[str, dict[str, Any]] | None = None) -> ScanReport:
+    """Build identity, run the rules, store the warnings.  Bad input raises RuleError before any write.
+
+    ``config``: the rule settings (default: oversight.toml with the values saved in the app database);
+    ``overrides``: ``--param`` values, {rule: {param: value}}, above everything else, in every region.
+    """
     t0 = time.perf_counter()
     ids = resolve_rules(rule_ids)
-    cfg = E.configured() if config is None else config
+    cfg = E.configured(database_url) if config is None else config
     as_of = check_as_of(wh, as_of)
     report = ScanReport(as_of)
     if build:
@@ -137,7 +141,7 @@ def scan(wh: Any, as_of: dt.date | None = None, rule_ids: list[str] | None = Non
         if progress:
             progress(rule.id if rule else "done", i, n)
 
-    results = E.run(wh.ibis, as_of, ids, engine=wh.engine, config=cfg, progress=tick)
+    results = E.run(wh.ibis, as_of, ids, engine=wh.engine, config=cfg, overrides=overrides, progress=tick)
     counts = store(results, as_of, database_url)
     for r in results:
         new, upd = counts.get(r.rule.id, (0, 0))
