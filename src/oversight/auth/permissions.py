@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "params.read": ALL,
     "params.write": frozenset({"admin"}),
+    "rules.params.write": frozenset({"admin", "district_officer"}),   # rule parameters saved from the console
     "regions.read": ALL,
     "regions.write": frozenset({"admin"}),
     "regions.sync": frozenset({"admin", "data_steward"}),

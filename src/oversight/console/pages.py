@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import time
 from typing import Annotated, Any
 
 from fastapi import Form
@@ -25,7 +24,6 @@ from ..regions.models import LEVELS, Region
 from ..workflow import params as params_mod
 from ..workflow import service as workflow
 from ..workflow.errors import Forbidden, Invalid, NotFound
-from . import catalogue
 from . import warehouse_read as wr
 from .queries import REGION_RE, RULE_RE, BadFilter
 from .router import User, router
@@ -93,124 +91,7 @@ def quality_download(page: User, kind: str = "quarantine") -> Response:
 
 
 # ------------------------------------------------------------------------------------ rules
-def _rule_settings() -> tuple[dict[str, Any], str | None]:
-    try:
-        from ..rules import engine
-
-        return engine.configured(), None
-    except Exception as exc:  # noqa: BLE001 - a broken oversight.toml is shown, not a 500
-        return {}, str(exc)[:300]
-
-
-def _rules_context(page: Page) -> dict[str, Any]:
-    cat = catalogue.catalogue()
-    cfg, cfg_error = _rule_settings()
-    rates: dict[str, dict] = {}
-    if perm.can(page.user, "feedback.read"):
-        from .dashboard import cached_build, confirmation
-
-        rates = confirmation(cached_build(page.s, page.user.region))
-    from ..rules import engine
-
-    in_force = {}
-    for rid, info in cat.items():
-        try:
-            in_force[rid] = engine.param_sets(engine.get_rule(rid), cfg.get(rid))
-        except Exception:  # noqa: BLE001
-            in_force[rid] = {"": {p["name"]: p["default"] for p in info.params}}
-    return {"cat": cat, "cfg_error": cfg_error, "rates": rates, "in_force": in_force}
-
-
-@router.get("/rules", response_class=HTMLResponse)
-def rules_page(page: User) -> Response:
-    return page.render("rules.html", bt=None, form={}, **_rules_context(page))
-
-
-def _backtest(rule_id: str, param: str, value: str, as_of: str, region: str) -> dict[str, Any]:
-    from ..rules import engine as E
-    from ..rules.base import RuleError
-    from ..warnings.cli import diff_results
-
-    rule = E.get_rule(rule_id, where="backtest")
-    coerced = rule.param(param).coerce(value, "backtest")
-    day = None
-    if as_of:
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise RuleError(f"as-of date {as_of[:20]!r} is not YYYY-MM-DD") from None
-    import ibis
-
-    from .. import config
-
-    url = config.settings().warehouse_url
-    if not url.startswith("duckdb"):
-        from ..warehouse import Warehouse
-
-        wh = Warehouse.open(url)
-        backend, engine_name, close = wh.ibis, wh.engine, wh.close
-    else:
-        path = url.split("://", 1)[1]
-        path = path[1:] if path.startswith("/") and path[1:2] == "/" else path
-        try:
-            backend = ibis.duckdb.connect(path, read_only=True)
-        except Exception as exc:  # noqa: BLE001
-            raise wr.Unavailable(wr.N_("the warehouse is busy (a load or scan is running)"), str(exc)[:200]) from exc
-        engine_name, close = "duckdb", backend.disconnect
-    try:
-        have = set(backend.list_tables())
-        if "insiders" not in have:
-            raise wr.Unavailable(wr.N_("the identity tables are not built yet: run `oversight scan` first"))
-        day = day or dt.date.today()
-        cfg = E.configured()
-        regions_ = E.Regions.load(backend)
-        t0 = time.perf_counter()
-        before = E.run(backend, day, [rule_id], engine=engine_name, config=cfg, regions=regions_)
-        after = E.run(backend, day, [rule_id], engine=engine_name, config=cfg, regions=regions_,
-                      overrides={rule_id: {param: coerced}})
-        seconds = time.perf_counter() - t0
-    finally:
-        close()
-    rows = diff_results(before, after)
-    if region:
-        rows = [r for r in rows if r["region"].startswith(wr.prefix_of(region))]
-    return {"rule": rule_id, "param": param, "value": coerced, "as_of": day, "rows": rows, "seconds": seconds,
-            "added": sum(len(r["added"]) for r in rows), "removed": sum(len(r["removed"]) for r in rows),
-            "before": sum(r["before"] for r in rows), "after": sum(r["after"] for r in rows),
-            "toml": f'[rules."{rule_id}".regions."{wr.prefix_of(region)}"]\n{param} = {coerced!r}'.replace("'", '"')
-            if region else f'[rules."{rule_id}".params]\n{param} = {coerced!r}'.replace("'", '"')}
-
-
-@router.post("/rules/backtest", response_class=HTMLResponse)
-def rules_backtest(page: User, rule: Annotated[str, Form(max_length=64)] = "",
-                   param: Annotated[str, Form(max_length=64)] = "", value: Annotated[str, Form(max_length=200)] = "",
-                   as_of: Annotated[str, Form(max_length=10)] = "", region: Annotated[str, Form(max_length=12)] = ""
-                   ) -> Response:
-    from ..rules.base import RuleError
-
-    form = {"rule": rule, "param": param, "value": value, "as_of": as_of, "region": region}
-    if region:
-        r = page.s.get(Region, region) if REGION_RE.match(region) else None
-        if r is None or not r.path.startswith(page.user.region.path):
-            raise NotFound(f"no region {region[:12]} within your area", code="no_region")
-    ctx = _rules_context(page)
-    bt, error = None, None
-    if not as_of:     # the date the last scan judged this rule at
-        from sqlalchemy import func
-
-        from ..warnings.models import Warning
-
-        last = page.s.scalar(select(func.max(Warning.as_of)).where(Warning.rule == rule))
-        as_of = last.isoformat() if last else ""
-    try:
-        bt = _backtest(rule, param, value, as_of, region or page.user.region_code)
-    except RuleError as exc:
-        error, status = str(exc), 422
-    except wr.Unavailable as exc:
-        error, status = exc.text(page._), 503
-    else:
-        status = 200
-    return page.render("rules.html", status_code=status, bt=bt, bt_error=error, form=form, **ctx)
+from . import rules_page  # noqa: E402, F401  (the rules page: catalogue, backtest, saved parameters — rules_page.py)
 
 
 # ------------------------------------------------------------------------------------ admin
