@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from .. import config
 from ..audit import service as audit
 from ..auth.models import User
-from ..workflow.errors import Invalid, NotFound, TooLarge, UnsupportedType
+from ..workflow.errors import Invalid, Msg, NotFound, TooLarge, UnsupportedType
 from .models import Attachment
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -99,20 +99,22 @@ def save(session: Session, user: User, warning_id: str, filename: str, stream: B
                     break
                 size += len(chunk)
                 if size > limit:
-                    raise TooLarge(f"file {name!r} is larger than the limit of {limit} bytes", **ctx)
+                    raise TooLarge(Msg("file %(name)s is larger than the limit of %(limit)s bytes", name=repr(name),
+                                       limit=limit), **ctx)
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
-            raise Invalid(f"file {name!r} is empty", code="empty_file", **ctx)
+            raise Invalid(Msg("file %(name)s is empty", name=repr(name)), code="empty_file", **ctx)
         kind = sniff(tmp_path)
         if kind is None:
-            raise UnsupportedType(f"file {name!r} is not a PDF, image (PNG, JPEG, GIF, WebP) or xlsx workbook "
-                                  "by its content", **ctx)
+            raise UnsupportedType(Msg("file %(name)s is not a PDF, image (PNG, JPEG, GIF, WebP) or xlsx workbook "
+                                      "by its content", name=repr(name)), **ctx)
         content_type, exts = KINDS[kind]
         ext = os.path.splitext(name)[1].lower()
         if ext and ext not in exts:
-            raise UnsupportedType(f"file {name!r} is named {ext} but its content is {kind}: rename it or upload "
-                                  "the right file", code="type_mismatch", **ctx)
+            raise UnsupportedType(Msg("file %(name)s is named %(ext)s but its content is %(kind)s: rename it or "
+                                      "upload the right file", name=repr(name), ext=ext, kind=kind),
+                                  code="type_mismatch", **ctx)
         sha = digest.hexdigest()
         dest = root / sha[:2] / sha[2:]
         if not dest.exists():
@@ -138,7 +140,8 @@ def save_bytes(session: Session, user: User, warning_id: str, filename: str, dat
 def get(session: Session, attachment_id: int) -> Attachment:
     att = session.get(Attachment, attachment_id)
     if att is None:
-        raise NotFound(f"no attachment {attachment_id}", object_type="attachment", object_id=str(attachment_id))
+        raise NotFound(Msg("no attachment %(id)s", id=attachment_id), object_type="attachment",
+                       object_id=str(attachment_id))
     return att
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ..regions.models import Region
-from ..workflow.errors import Forbidden, NotFound
+from ..workflow.errors import Forbidden, Msg, NotFound
 from .models import ROLES, User
 
 ALL = frozenset(ROLES)
@@ -45,7 +45,8 @@ def can(user: User, permission: str) -> bool:
 
 def require(user: User, permission: str) -> None:
     if not can(user, permission):
-        raise Forbidden(f"role {user.role} may not use {permission}", code="role_forbidden")
+        raise Forbidden(Msg("role %(role)s may not use %(permission)s", role=user.role, permission=permission),
+                        code="role_forbidden")
 
 
 def region_of(session: Session, code: str | None) -> Region | None:

@@ -24,7 +24,7 @@ from ..notifications import service as notifications
 from ..regions.models import Region
 from ..warnings.models import Warning, warning_id
 from ..workflow import service as wf
-from ..workflow.errors import Conflict, DomainError, Forbidden, Invalid, Locked, NotFound
+from ..workflow.errors import Conflict, DomainError, Forbidden, Invalid, Locked, Msg, NotFound
 from ..workflow.models import WarningEvent
 from . import photos as photos_mod
 from . import security
@@ -295,7 +295,7 @@ def view_contact(session: Session, user: User, complaint_id: int) -> str | None:
     ctx = {"audit_action": "complaint.contact_view", "object_type": "complaint", "object_id": str(c.id),
            "region_code": c.region_code}
     if c.handler_id != user.id:
-        raise Forbidden("only the handler assigned to this complaint may see the filer's contact details",
+        raise Forbidden(Msg("only the handler assigned to this complaint may see the filer's contact details"),
                         code="not_handler", **ctx)
     if c.contact_token is None:
         audit.record(session, "complaint.contact_view", actor=user, object_type="complaint", object_id=str(c.id),
@@ -324,7 +324,7 @@ def warnings_of(session: Session, complaint_id: int) -> list[ComplaintWarning]:
 
 def _staff_only(user: User, c: Complaint) -> None:
     if user.role not in ("district_officer", "township_officer", "village_liaison"):
-        raise Forbidden(f"role {user.role} may not link warnings to complaints", code="role_forbidden",
+        raise Forbidden(Msg("role %(role)s may not link warnings to complaints", role=user.role), code="role_forbidden",
                         audit_action="complaint.link_warning", object_type="complaint", object_id=str(c.id))
 
 
@@ -362,10 +362,10 @@ def raise_warning(session: Session, user: User, complaint_id: int, severity: str
     ctx = {"audit_action": "complaint.raise_warning", "object_type": "complaint", "object_id": str(c.id),
            "region_code": c.region_code}
     if severity not in ("red", "orange", "yellow"):
-        raise Invalid("severity must be red, orange or yellow", code="missing_input", **ctx)
+        raise Invalid(Msg("severity must be red, orange or yellow"), code="missing_input", **ctx)
     summary = (summary or "").strip()
     if not summary:
-        raise Invalid("a manual warning needs a summary", code="missing_input", **ctx)
+        raise Invalid(Msg("a manual warning needs a summary"), code="missing_input", **ctx)
     rule, subject = "complaint.manual", c.code
     wid = warning_id(rule, subject)
     w = session.get(Warning, wid)

@@ -33,7 +33,7 @@ from ..auth.models import User
 from ..notifications import service as notifications
 from ..regions.models import Region
 from ..workflow import params as wf_params
-from ..workflow.errors import Conflict, Forbidden, Invalid, NotFound
+from ..workflow.errors import Conflict, Forbidden, Invalid, Msg, NotFound
 from ..workflow.service import DISTRICT, TOWNSHIP, VILLAGE, Move, users_at
 from .models import RATINGS, Complaint, ComplaintEvent, now
 from .settings import settings
@@ -103,7 +103,8 @@ def load_visible(session: Session, user: User | str, complaint_id: int, *, for_u
         q = q.with_for_update().execution_options(populate_existing=True)
     c = session.scalar(q)
     if c is None or (isinstance(user, User) and not _path(session, c.region_code).startswith(user.region.path)):
-        raise NotFound(f"no complaint {complaint_id}", object_type="complaint", object_id=str(complaint_id))
+        raise NotFound(Msg("no complaint %(id)s", id=complaint_id), object_type="complaint",
+                       object_id=str(complaint_id))
     return c
 
 
@@ -116,27 +117,27 @@ def _handlers(session: Session, c: Complaint) -> set[int]:
 
 def _relation_ok(session: Session, actor: User | str, move: Move, c: Complaint) -> str | None:
     if move.who == "filer":
-        return None if actor == FILER else "only the filer rates the answer"
+        return None if actor == FILER else Msg("only the filer rates the answer")
     if not isinstance(actor, User):
-        return "this move is made by staff only"
+        return Msg("this move is made by staff only")
     unit_path = _path(session, c.unit_code)
     if move.who == "moderator":
-        return None if unit_path.startswith(actor.region.path) else "the complaint is outside your region"
+        return None if unit_path.startswith(actor.region.path) else Msg("the complaint is outside your region")
     if move.who == "unit":
         return None if actor.region_code == c.unit_code else \
-            f"only the discipline unit of the township ({c.unit_code}) may do this"
+            Msg("only the discipline unit of the township (%(unit)s) may do this", unit=c.unit_code)
     if move.who == "handler":
-        return None if actor.id == c.handler_id else "only the assigned handler may do this"
+        return None if actor.id == c.handler_id else Msg("only the assigned handler may do this")
     if move.who == "reviewer":
         if not unit_path.startswith(actor.region.path):
-            return "only the township unit or the level above may review"
+            return Msg("only the township unit or the level above may review")
         if actor.id == c.handler_id or actor.id in _handlers(session, c):
-            return "four eyes: you handled this complaint, someone else must review it"
+            return Msg("four eyes: you handled this complaint, someone else must review it")
         return None
     if move.who == "above":
         return None if unit_path.startswith(actor.region.path) and actor.region_code != c.unit_code else \
-            f"only the level above the township unit ({c.unit_code}) re-reviews"
-    return "this move is made by the system only"
+            Msg("only the level above the township unit (%(unit)s) re-reviews", unit=c.unit_code)
+    return Msg("this move is made by the system only")
 
 
 def allowed_actions(session: Session, actor: User | str, c: Complaint) -> list[str]:
@@ -173,17 +174,20 @@ def transition(session: Session, complaint_id: int, actor: User | str, inp: Comp
     c = load_visible(session, actor, complaint_id, for_update=True)
     ctx["region_code"] = c.region_code
     if move is None:
-        raise Invalid(f"unknown action {inp.action!r} (one of {', '.join(MOVES)})", code="unknown_action", **ctx)
+        raise Invalid(Msg("unknown action %(given)s (one of %(actions)s)", given=repr(inp.action), actions=list(MOVES)),
+                      code="unknown_action", **ctx)
     if inp.version != c.version:
-        raise Conflict(f"stale submission: the complaint is at version {c.version} (status {c.status}), "
-                       f"you submitted version {inp.version}; reload and try again", code="stale", **ctx)
+        raise Conflict(Msg("stale submission: the complaint is at version %(version)s (status %(status)s), "
+                           "you submitted version %(sent)s; reload and try again",
+                           version=c.version, status=c.status, sent=inp.version), code="stale", **ctx)
     if c.status not in move.sources:
-        raise Conflict(f"illegal transition: cannot {move.action} a complaint that is {c.status} "
-                       f"(only from {', '.join(move.sources)})", code="illegal_transition", **ctx)
+        raise Conflict(Msg("illegal transition: cannot %(action)s a complaint that is %(status)s "
+                           "(only from %(sources)s)", action=move.action, status=c.status, sources=move.sources),
+                       code="illegal_transition", **ctx)
     role = actor.role if isinstance(actor, User) else actor
     if role not in move.roles:
-        raise Forbidden(f"role {role} may not {move.action} (roles: {', '.join(sorted(move.roles))})",
-                        code="role_forbidden", **ctx)
+        raise Forbidden(Msg("role %(role)s may not %(action)s (roles: %(roles)s)", role=role, action=move.action,
+                            roles=sorted(move.roles)), code="role_forbidden", **ctx)
     why = _relation_ok(session, actor, move, c)
     if why:
         raise Forbidden(why, code="not_your_complaint", **ctx)
@@ -191,24 +195,27 @@ def transition(session: Session, complaint_id: int, actor: User | str, inp: Comp
     answer = (inp.answer or "").strip()
     findings = (inp.findings or "").strip()
     if "comment" in move.requires and not comment:
-        raise Invalid(f"{move.action} needs a reason in 'comment'", code="missing_input", **ctx)
+        raise Invalid(Msg("%(action)s needs a reason in 'comment'", action=move.action), code="missing_input", **ctx)
     if "answer" in move.requires and not answer:
-        raise Invalid(f"{move.action} needs the reply to the filer in 'answer'", code="missing_input", **ctx)
+        raise Invalid(Msg("%(action)s needs the reply to the filer in 'answer'", action=move.action),
+                      code="missing_input", **ctx)
     if "findings" in move.requires and not findings:
-        raise Invalid(f"{move.action} needs what was found in 'findings'", code="missing_input", **ctx)
+        raise Invalid(Msg("%(action)s needs what was found in 'findings'", action=move.action), code="missing_input",
+                      **ctx)
     if "substantiated" in move.requires and inp.substantiated is None:
-        raise Invalid(f"{move.action} needs 'substantiated' (问题属实: true / false)", code="missing_input", **ctx)
+        raise Invalid(Msg("%(action)s needs 'substantiated' (问题属实: true / false)", action=move.action),
+                      code="missing_input", **ctx)
     if "rating" in move.requires and inp.rating not in RATINGS:
-        raise Invalid(f"rating must be one of {', '.join(RATINGS)}", code="missing_input", **ctx)
+        raise Invalid(Msg("rating must be one of %(ratings)s", ratings=list(RATINGS)), code="missing_input", **ctx)
     handler: User | None = None
     if "to_user" in move.requires:
         handler = session.get(User, inp.to_user) if inp.to_user else None
         if handler is None or not handler.active or handler.role not in HANDLER_ROLES:
-            raise Invalid("assign needs 'to_user': an active township officer or village liaison",
+            raise Invalid(Msg("assign needs 'to_user': an active township officer or village liaison"),
                           code="bad_target", **ctx)
         if not (handler.region_code == c.unit_code or handler.region_code == c.region_code):
-            raise Invalid(f"user {handler.username} is neither at the township unit nor at the village",
-                          code="bad_target", **ctx)
+            raise Invalid(Msg("user %(user)s is neither at the township unit nor at the village",
+                              user=handler.username), code="bad_target", **ctx)
 
     before = _snapshot(c)
     at = now()

@@ -44,7 +44,7 @@ from ..notifications import service as notifications
 from ..regions.models import Region
 from ..warnings.models import Warning
 from . import params as params_mod
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, Msg, NotFound
 from .models import Comment, WarningEvent, WorkflowState, now
 
 STATES = ("new", "dispatched", "returned", "accepted", "verifying", "rectifying", "rectified", "closed",
@@ -120,7 +120,7 @@ def load_visible(session: Session, user: User, warning_id: str, *, for_update: b
     w = session.scalar(q)
     region = session.get(Region, w.region_code) if w is not None else None
     if w is None or region is None or not region.path.startswith(user.region.path):
-        raise NotFound(f"no warning {warning_id}", object_type="warning", object_id=warning_id)
+        raise NotFound(Msg("no warning %(id)s", id=warning_id), object_type="warning", object_id=warning_id)
     return w, region
 
 
@@ -143,20 +143,21 @@ def _relation_ok(session: Session, user: User, move: Move, region: Region, st: W
     """None when the actor stands where the move needs; else the reason why not."""
     upath = user.region.path
     if move.who == "overseer":
-        return None if region.path.startswith(upath) else "the warning is outside your region"
+        return None if region.path.startswith(upath) else Msg("the warning is outside your region")
     unit = st.handling_region if st else None
     if unit is None:
-        return "the warning has not been dispatched to a unit"
+        return Msg("the warning has not been dispatched to a unit")
     unit_region = session.get(Region, unit)
     if move.who == "unit":
-        return None if user.region_code == unit else f"only the unit it was dispatched to ({unit}) may do this"
+        return None if user.region_code == unit else Msg("only the unit it was dispatched to (%(unit)s) may do this",
+                                                         unit=unit)
     if move.who == "reviewer":
         if unit_region is None or not unit_region.path.startswith(upath) or user.region_code == unit:
-            return f"only the level above the handling unit ({unit}) may review"
+            return Msg("only the level above the handling unit (%(unit)s) may review", unit=unit)
         if user.id in handlers:
-            return "four eyes: you handled this warning, someone else must review it"
+            return Msg("four eyes: you handled this warning, someone else must review it")
         return None
-    return "this move is made by the system only"
+    return Msg("this move is made by the system only")
 
 
 def _handlers(session: Session, warning_id: str, cycle: int) -> set[int]:
@@ -209,16 +210,19 @@ def transition(session: Session, warning_id: str, actor: User, inp: MoveInput,
     w, region = load_visible(session, actor, warning_id, for_update=True)
     ctx["region_code"] = w.region_code
     if move is None:
-        raise Invalid(f"unknown action {inp.action!r} (one of {', '.join(MOVES)})", code="unknown_action", **ctx)
+        raise Invalid(Msg("unknown action %(given)s (one of %(actions)s)", given=repr(inp.action), actions=list(MOVES)),
+                      code="unknown_action", **ctx)
     if inp.version != w.version:
-        raise Conflict(f"stale submission: the warning is at version {w.version} (status {w.status}), "
-                       f"you submitted version {inp.version}; reload and try again", code="stale", **ctx)
+        raise Conflict(Msg("stale submission: the warning is at version %(version)s (status %(status)s), "
+                           "you submitted version %(sent)s; reload and try again",
+                           version=w.version, status=w.status, sent=inp.version), code="stale", **ctx)
     if w.status not in move.sources:
-        raise Conflict(f"illegal transition: cannot {move.action} a warning that is {w.status} "
-                       f"(only from {', '.join(move.sources)})", code="illegal_transition", **ctx)
+        raise Conflict(Msg("illegal transition: cannot %(action)s a warning that is %(status)s "
+                           "(only from %(sources)s)", action=move.action, status=w.status, sources=move.sources),
+                       code="illegal_transition", **ctx)
     if actor.role not in move.roles:
-        raise Forbidden(f"role {actor.role} may not {move.action} (roles: {', '.join(sorted(move.roles))})",
-                        code="role_forbidden", **ctx)
+        raise Forbidden(Msg("role %(role)s may not %(action)s (roles: %(roles)s)", role=actor.role, action=move.action,
+                            roles=sorted(move.roles)), code="role_forbidden", **ctx)
     st = state_of(session, w)
     handlers = _handlers(session, w.id, st.cycle) if move.who == "reviewer" else set()
     why = _relation_ok(session, actor, move, region, st, handlers)
@@ -226,39 +230,43 @@ def transition(session: Session, warning_id: str, actor: User, inp: MoveInput,
         raise Forbidden(why, code="not_your_warning", **ctx)
     comment = (inp.comment or "").strip()
     if "comment" in move.requires and not comment:
-        raise Invalid(f"{move.action} needs a reason or explanation in 'comment'", code="missing_input", **ctx)
+        raise Invalid(Msg("%(action)s needs a reason or explanation in 'comment'", action=move.action),
+                      code="missing_input", **ctx)
     if "findings" in move.requires and not (inp.findings or "").strip():
-        raise Invalid(f"{move.action} needs the verification findings in 'findings'", code="missing_input", **ctx)
+        raise Invalid(Msg("%(action)s needs the verification findings in 'findings'", action=move.action),
+                      code="missing_input", **ctx)
     attachments: list[Attachment] = []
     if inp.attachment_ids:
         attachments = list(session.scalars(select(Attachment).where(Attachment.id.in_(inp.attachment_ids),
                                                                     Attachment.warning_id == w.id)))
         missing = set(inp.attachment_ids) - {a.id for a in attachments}
         if missing:
-            raise Invalid(f"attachments {sorted(missing)} are not attached to this warning", code="bad_attachment",
-                          **ctx)
+            raise Invalid(Msg("attachments %(ids)s are not attached to this warning", ids=sorted(missing)),
+                          code="bad_attachment", **ctx)
     if "attachments" in move.requires and not attachments:
-        raise Invalid(f"{move.action} needs evidence: upload files to the warning and list their ids in "
-                      "'attachment_ids'", code="missing_input", **ctx)
+        raise Invalid(Msg("%(action)s needs evidence: upload files to the warning and list their ids in "
+                          "'attachment_ids'", action=move.action), code="missing_input", **ctx)
     target = move.target
     to_region: Region | None = None
     if move.action == "triage":
         if inp.outcome not in TRIAGE_OUTCOMES:
-            raise Invalid(f"triage outcome must be one of {', '.join(TRIAGE_OUTCOMES)}", code="missing_input", **ctx)
+            raise Invalid(Msg("triage outcome must be one of %(outcomes)s", outcomes=list(TRIAGE_OUTCOMES)),
+                          code="missing_input", **ctx)
         target = TRIAGE_OUTCOMES[inp.outcome]
     if move.action == "dispatch":
         to_region = session.get(Region, inp.to_region) if inp.to_region else None
         if to_region is None:
-            raise Invalid("dispatch needs 'to_region', the township or village unit to hand the warning to",
+            raise Invalid(Msg("dispatch needs 'to_region', the township or village unit to hand the warning to"),
                           code="missing_input", **ctx)
         if to_region.level not in ("township", "village"):
-            raise Invalid(f"{to_region.code} is a {to_region.level}: dispatch to a township or village unit",
-                          code="bad_target", **ctx)
+            raise Invalid(Msg("%(code)s is a %(level)s: dispatch to a township or village unit", code=to_region.code,
+                              level=to_region.level), code="bad_target", **ctx)
         if not region.path.startswith(to_region.path):
-            raise Invalid(f"{to_region.code} does not cover the warning's region {w.region_code}",
-                          code="bad_target", **ctx)
+            raise Invalid(Msg("%(code)s does not cover the warning's region %(region)s", code=to_region.code,
+                              region=w.region_code), code="bad_target", **ctx)
         if not to_region.path.startswith(actor.region.path) or to_region.code == actor.region_code:
-            raise Invalid(f"{to_region.code} is not a unit below your region", code="bad_target", **ctx)
+            raise Invalid(Msg("%(code)s is not a unit below your region", code=to_region.code), code="bad_target",
+                          **ctx)
 
     before = _snapshot(w, st)
     at = now()
@@ -422,7 +430,8 @@ def add_comment(session: Session, user: User, warning_id: str, body: str) -> Com
     w, _ = load_visible(session, user, warning_id)
     body = (body or "").strip()
     if not body:
-        raise Invalid("a comment needs a body", code="missing_input", object_type="warning", object_id=warning_id)
+        raise Invalid(Msg("a comment needs a body"), code="missing_input", object_type="warning",
+                      object_id=warning_id)
     c = Comment(warning_id=w.id, author_id=user.id, author=user.username, body=body)
     session.add(c)
     session.flush()
