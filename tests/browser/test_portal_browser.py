@@ -1,6 +1,7 @@
 """The public portal in Debian's Chromium on a 390x844 phone screen: file a complaint with a photo,
-follow it by code, staff handle it (受理 → 分办 → 办理 → 审核 → 答复, through the API the console
-uses), the villager reads the answer and rates it."""
+follow it by code, staff handle it in the console's complaint pages (受理 → 分办 by the township
+officer at 1366x768, 办理 by the village liaison on a 390x844 phone with the filer's contact shown to
+him alone, 审核 → 答复 by the officer), the villager reads the answer and rates it."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ import io
 import re
 import time
 
-import httpx
 from PIL import Image
 
 from oversight.workflow.testing import CODES
 
-from .conftest import NAMES, no_overflow
+from .conftest import NAMES, login, no_overflow
+from .test_console_browser import A11Y_JS
 
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 768}
 
 
 def photo() -> bytes:
@@ -26,13 +28,23 @@ def photo() -> bytes:
     return buf.getvalue()
 
 
-def staff(live, who: str, cid: int, action: str, **kw) -> dict:  # noqa: ANN001, ANN003
-    h = {"Authorization": f"Bearer {live.world.tokens[who]}"}
-    v = httpx.get(f"{live.url}/api/v1/complaints/{cid}", headers=h).json()["version"]
-    r = httpx.post(f"{live.url}/api/v1/complaints/{cid}/transitions", headers=h,
-                   json={"action": action, "version": v, **kw})
-    assert r.status_code == 200, r.text
-    return r.json()
+def act(page, action: str, fill: dict | None = None, check: str | None = None, select: dict | None = None) -> None:  # noqa: ANN001
+    """On a console complaint page: open the move's panel, fill its fields, submit, wait for the result."""
+    details = page.locator(f"details:has(input[name=action][value={action}])")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    for sel, value in (select or {}).items():
+        page.select_option(sel, value)
+    for sel, value in (fill or {}).items():
+        page.fill(sel, value)
+    if check:
+        page.check(check)
+    details.locator("button[type=submit]").click()
+    page.wait_for_selector("p.ok")
+
+
+def state(page) -> str:  # noqa: ANN001
+    return page.locator("#complaint-state").inner_text().strip()
 
 
 def test_file_follow_and_rate_a_complaint_on_a_phone(live, browser, shots):
@@ -75,20 +87,66 @@ def test_file_follow_and_rate_a_complaint_on_a_phone(live, browser, shots):
     assert page.locator("#status").inner_text() == "待受理"
     assert text in page.content()
 
-    # the township's discipline unit handles it
+    # the township's discipline unit handles it in the console (desktop): 受理, then 分办 to the village liaison
+    office = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    officer = office.new_page()
+    login(officer, live, "township_officer@T1")
+    officer.get_by_role("link", name="投诉", exact=True).click()
+    officer.wait_for_url(re.compile(r".*/console/complaints$"))
+    officer.get_by_role("link", name=code).click()
+    officer.wait_for_selector("#complaint-state")
+    detail = officer.url
+    assert state(officer) == "待受理" and text in officer.locator("#complaint-body").inner_text()
+    assert "13700001234" not in officer.content()
+    img = officer.locator("img[src*='/photos/']")
+    img.scroll_into_view_if_needed()
+    officer.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle())
+    assert img.evaluate("i => i.naturalWidth") == 120       # the photo, re-encoded, served to staff with a session
+    act(officer, "accept")
+    assert state(officer) == "已受理（待分办）"
+    liaison = live.world.users["village_liaison@V1"]
+    act(officer, "assign", select={"#to-assign": str(liaison.id)})
+    assert state(officer) == "办理中"
+    assert officer.evaluate(A11Y_JS) == []
+    no_overflow(officer)
+
+    # the village liaison handles it on a phone, and alone sees how to reach the filer (audited)
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                locale="zh-CN")
+    handler = phone.new_page()
+    login(handler, live, "village_liaison@V1")
+    handler.goto(detail)
+    assert state(handler) == "办理中"
+    no_overflow(handler)
+    handler.get_by_role("link", name="查看联系方式").click()
+    handler.wait_for_selector("#filer-contact")
+    assert handler.locator("#filer-contact").inner_text().strip() == "13700001234"
+    act(handler, "submit_result", fill={"#find-submit_result": "该户经营企业，收入超标",
+                                        "#ans-submit_result": "经核实，该户家庭收入超过低保标准，已停发低保并追回多领款项。感谢您的监督。"},
+        check="#sub-yes-submit_result")
+    assert state(handler) == "审核中"
+    assert "13700001234" not in handler.content()          # shown on request only, not on every view
+    assert handler.evaluate(A11Y_JS) == []
+    no_overflow(handler)
+    handler.screenshot(path=str(shots / "console-complaint-phone.png"), full_page=True)
+    phone.close()
+
+    # 审核 (four eyes: the officer did not handle it) → 答复
+    officer.goto(detail)
+    act(officer, "approve_answer")
+    assert state(officer) == "已答复（待评价）"
+    officer.screenshot(path=str(shots / "console-complaint-1366x768.png"), full_page=True)
+    office.close()
     from sqlalchemy import select
 
+    from oversight.audit.models import AuditEntry
     from oversight.complaints.models import Complaint
 
     with live.session() as s:
         cid = s.scalar(select(Complaint.id).where(Complaint.code == code))
-    staff(live, "township_officer@T1", cid, "accept")
-    staff(live, "township_officer@T1", cid, "assign", to_user=live.world.users["village_liaison@V1"].id)
-    h = {"Authorization": f"Bearer {live.world.tokens['village_liaison@V1']}"}
-    assert httpx.get(f"{live.url}/api/v1/complaints/{cid}/contact", headers=h).json()["contact"] == "13700001234"
-    staff(live, "village_liaison@V1", cid, "submit_result", findings="该户经营企业，收入超标", substantiated=True,
-          answer="经核实，该户家庭收入超过低保标准，已停发低保并追回多领款项。感谢您的监督。")
-    staff(live, "township_officer@T1", cid, "approve_answer")
+        views = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "complaint.contact_view",
+                                                        AuditEntry.object_id == str(cid))))
+    assert [(e.actor_id, e.outcome) for e in views] == [(liaison.id, "ok")]
 
     page.goto(live.url + "/complaints/track")
     page.fill("#code", code)

@@ -1,4 +1,4 @@
-"""The staff console (``/console``): dashboard (大数据账), warnings, data quality, rules, admin.
+"""The staff console (``/console``): dashboard (大数据账), warnings, complaints, data quality, rules, admin.
 
 ``install(app)`` mounts the pages and the static files (``/static``: ECharts, HTMX, CSS).
 """
@@ -15,8 +15,10 @@ def install(app) -> None:  # noqa: ANN001 - a FastAPI app
 
     from .router import router
     from . import pages  # noqa: F401  (registers data quality, rules, admin on the router)
+    from .complaints_pages import router as complaints_router
 
     app.include_router(router)
+    app.include_router(complaints_router)
     # import the rule registry (Ibis, slow to import) in the background, not on the first page view
     import threading
 

@@ -306,6 +306,8 @@ ZH: dict[str, str] = {
 
 
 def extract() -> dict[str, list[str]]:
+    """The console's own messages, then every service message with an id (``Msg("…")``, the
+    refusals the console shows translated) anywhere in the package."""
     from babel.messages.extract import extract_from_dir
 
     msgs: dict[str, list[str]] = {}
@@ -315,6 +317,12 @@ def extract() -> dict[str, list[str]]:
             str(HERE), method_map, options_map=options, keywords={"_": None, "N_": None, "gettext": None}):
         msg = message if isinstance(message, str) else message[0]
         msgs.setdefault(msg, []).append(f"console/{fn}:{lineno}")
+    package = HERE.parent
+    for fn, lineno, message, _comments, _ctx in extract_from_dir(
+            str(package), [("**.py", "python")], options_map={"**.py": {}}, keywords={"Msg": None}):
+        msg = message if isinstance(message, str) else message[0]
+        if msg:
+            msgs.setdefault(msg, []).append(f"{fn}:{lineno}")
     return msgs
 
 

@@ -47,3 +47,32 @@ TABLE = {"labor": N_("Labour sheets"), "subsidies": N_("Subsidy payments"), "ass
 RELATION = {"self": N_("self"), "spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"),
             "sibling": N_("sibling"), "grandparent": N_("grandparent"), "grandchild": N_("grandchild"),
             "legal_rep": N_("legal representative"), "shareholder": N_("shareholder")}
+
+# ------------------------------------------------------------------------------------ complaints (监督一点通)
+COMPLAINT_STATUS = {
+    "moderation": N_("Awaiting moderation"), "rejected": N_("Rejected in moderation"),
+    "received": N_("Awaiting acceptance"), "accepted": N_("Accepted (to assign)"), "assigned": N_("Being handled"),
+    "reviewing": N_("Under review"), "answered": N_("Answered (awaiting rating)"),
+    "re_review": N_("Re-review by the level above"), "rated": N_("Rated (finished)"),
+}
+#: the states in which staff still have something to do (answered waits on the filer)
+COMPLAINT_OPEN = ("moderation", "received", "accepted", "assigned", "reviewing", "re_review")
+COMPLAINT_ACTION = {
+    "submit": N_("Filed"), "approve": N_("Pass moderation"), "reject_spam": N_("Reject as spam or abuse"),
+    "accept": N_("Accept the complaint"), "decline": N_("Decline (answer with the reason)"),
+    "assign": N_("Assign a handler"), "submit_result": N_("Report the handling result"),
+    "send_back": N_("Send back to the handler"), "approve_answer": N_("Approve and answer"),
+    "rate": N_("Rated by the filer"), "re_answer": N_("Re-review answer"), "supervise": N_("Supervision notice (overdue)"),
+}
+CATEGORY = {"labor": N_("Labour"), "subsidies": N_("Subsidies"), "assets": N_("Assets and resources"),
+            "projects": N_("Village works"), "finance": N_("Village finances"), "other": N_("Other")}
+RATING = {"satisfied": N_("Satisfied"), "basically_satisfied": N_("Basically satisfied"),
+          "unsatisfied": N_("Unsatisfied")}
+COMPLAINT_STEP = {"accept": N_("acceptance of the complaint"), "answer": N_("answering the complaint"),
+                  "re_review": N_("re-review by the level above")}
+#: why a complaint went to the moderation queue (stored in English by the complaints service, joined by "; ")
+MODERATION_REASONS = (N_("hidden field filled (automated submission?)"), N_("contains a link"),
+                      N_("same text as another complaint for this village"))
+#: form fields named in refusals
+FIELD = {"comment": N_("Comment"), "findings": N_("Findings"), "answer": N_("Answer to the filer"),
+         "summary": N_("Summary"), "substantiated": N_("Substantiated")}

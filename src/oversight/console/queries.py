@@ -20,7 +20,7 @@ from ..auth.models import User
 from ..regions.models import Region
 from ..warnings.models import Warning
 from ..workflow import service as workflow
-from ..workflow.errors import DomainError, NotFound
+from ..workflow.errors import DomainError, Msg, NotFound
 from ..workflow.models import WorkflowState
 from . import labels
 
@@ -78,7 +78,7 @@ def _multi(qp, name: str) -> list[str]:  # noqa: ANN001 - starlette QueryParams
             if v and v not in out:
                 out.append(v)
     if len(out) > 50:
-        raise BadFilter(f"too many values for '{name}'")
+        raise BadFilter(Msg("too many values for '%(name)s'", name=name))
     return out
 
 
@@ -89,9 +89,10 @@ def _date(qp, name: str) -> dt.date | None:  # noqa: ANN001
     try:
         d = dt.date.fromisoformat(v)
     except ValueError:
-        raise BadFilter(f"'{name}' must be a date YYYY-MM-DD, not {v[:40]!r}") from None
+        raise BadFilter(Msg("'%(name)s' must be a date YYYY-MM-DD, not %(value)s", name=name, value=repr(v[:40]))) \
+            from None
     if not dt.date(1900, 1, 1) <= d <= dt.date(2999, 12, 31):
-        raise BadFilter(f"'{name}' is out of range")
+        raise BadFilter(Msg("'%(name)s' is out of range", name=name))
     return d
 
 
@@ -100,10 +101,10 @@ def _int(qp, name: str, default: int, lo: int, hi: int) -> int:  # noqa: ANN001
     if not v:
         return default
     if not v.isdigit() or len(v) > 9:
-        raise BadFilter(f"'{name}' must be a whole number, not {v[:40]!r}")
+        raise BadFilter(Msg("'%(name)s' must be a whole number, not %(value)s", name=name, value=repr(v[:40])))
     n = int(v)
     if not lo <= n <= hi:
-        raise BadFilter(f"'{name}' must be between {lo} and {hi}")
+        raise BadFilter(Msg("'%(name)s' must be between %(lo)s and %(hi)s", name=name, lo=lo, hi=hi))
     return n
 
 
@@ -112,45 +113,45 @@ def parse_filter(qp) -> Filter:  # noqa: ANN001
     f.area = _multi(qp, "area")
     for a in f.area:
         if a not in labels.AREAS:
-            raise BadFilter(f"unknown area {a[:40]!r} (one of {', '.join(labels.AREAS)})")
+            raise BadFilter(Msg("unknown area %(value)s (one of %(areas)s)", value=repr(a[:40]), areas=labels.AREAS))
     f.rule = _multi(qp, "rule")
     for r in f.rule:
         if not RULE_RE.match(r):
-            raise BadFilter(f"'{r[:40]}' is not a rule id")
+            raise BadFilter(Msg("'%(value)s' is not a rule id", value=r[:40]))
     f.severity = _multi(qp, "severity")
     for v in f.severity:
         if v not in labels.SEVERITIES:
-            raise BadFilter(f"unknown severity {v[:40]!r} (red, orange or yellow)")
+            raise BadFilter(Msg("unknown severity %(value)s (red, orange or yellow)", value=repr(v[:40])))
     f.status = _multi(qp, "status")
     for v in f.status:
         if v not in workflow.STATES and v != "open":
-            raise BadFilter(f"unknown state {v[:40]!r}")
+            raise BadFilter(Msg("unknown state %(value)s", value=repr(v[:40])))
     region = (qp.get("region") or "").strip()
     if region:
         if not REGION_RE.match(region):
-            raise BadFilter(f"'{region[:40]}' is not a region code")
+            raise BadFilter(Msg("'%(value)s' is not a region code", value=region[:40]))
         f.region = region
     f.date_from, f.date_to = _date(qp, "from"), _date(qp, "to")
     ov = (qp.get("overdue") or "").strip()
     if ov:
         if ov not in ("1", "0", "true", "false"):
-            raise BadFilter("'overdue' must be 1 or 0")
+            raise BadFilter(Msg("'%(name)s' must be 1 or 0", name="overdue"))
         f.overdue = ov in ("1", "true")
     mine = (qp.get("mine") or "").strip()
     if mine and mine not in ("1", "0", "true", "false", "on"):
-        raise BadFilter("'mine' must be 1 or 0")
+        raise BadFilter(Msg("'%(name)s' must be 1 or 0", name="mine"))
     f.mine = mine in ("1", "true", "on")
     q = (qp.get("q") or "").strip()
     if len(q) > 100 or "\x00" in q:
-        raise BadFilter("the search text is too long")
+        raise BadFilter(Msg("the search text is too long"))
     f.q = q
     sort = (qp.get("sort") or "seen").strip()
     if sort not in SORTS:
-        raise BadFilter(f"cannot sort by {sort[:40]!r} (one of {', '.join(SORTS)})")
+        raise BadFilter(Msg("cannot sort by %(value)s (one of %(sorts)s)", value=repr(sort[:40]), sorts=list(SORTS)))
     f.sort = sort
     d = (qp.get("dir") or "desc").strip()
     if d not in ("asc", "desc"):
-        raise BadFilter("'dir' must be asc or desc")
+        raise BadFilter(Msg("'dir' must be asc or desc"))
     f.desc = d == "desc"
     f.page = _int(qp, "page", 1, 1, MAX_PAGE)
     f.per = _int(qp, "per", 50, 1, 200)
@@ -164,7 +165,7 @@ def scope_region(s: Session, user: User, f: Filter) -> Region:
         return user.region
     r = s.get(Region, f.region)
     if r is None or not r.path.startswith(user.region.path):
-        raise NotFound(f"no region {f.region} within your area", code="no_region")
+        raise NotFound(Msg("no region %(code)s within your area", code=f.region), code="no_region")
     return r
 
 

@@ -25,7 +25,7 @@ from ..auth import service as auth
 from ..regions.models import Region
 from ..warnings.models import Warning, WarningRecord
 from ..workflow import service as workflow
-from ..workflow.errors import DomainError, Invalid
+from ..workflow.errors import DomainError, Invalid, Msg
 from ..workflow.models import WorkflowState
 from . import catalogue, dashboard, graph, i18n, labels, maintenance, queries
 from . import warehouse_read as wr
@@ -115,7 +115,7 @@ def logout(page: User) -> Response:
 @router.get("/lang/{lang}")
 def switch_language(lang: str, page: Anon, next: str | None = None) -> Response:  # noqa: A002
     if lang not in i18n.LANGS:
-        raise Invalid(f"unknown language {lang[:20]!r}", code="bad_language")
+        raise Invalid(Msg("unknown language %(value)s", value=repr(lang[:20])), code="bad_language")
     resp = RedirectResponse(_safe_next(next), status_code=303)
     resp.set_cookie(LANG_COOKIE, lang, samesite="lax", path="/", max_age=365 * 86400)
     return resp
@@ -131,7 +131,7 @@ def home(page: User) -> Response:
     if code:
         r = page.s.get(Region, code) if queries.REGION_RE.match(code) else None
         if r is None or not r.path.startswith(user.region.path):
-            raise queries.NotFound(f"no region {code[:20]} within your area", code="no_region")
+            raise queries.NotFound(Msg("no region %(code)s within your area", code=code[:20]), code="no_region")
         region = r
     maintenance.maybe_analyze(page.s)
     d = dashboard.cached_build(page.s, region)
@@ -140,9 +140,12 @@ def home(page: User) -> Response:
     except wr.Unavailable as exc:
         sources, sources_error = [], exc.text(page._)
     cat = catalogue.catalogue()
+    from . import complaints_pages
+
+    complaint_counts = complaints_pages.counts(page.s, region) if complaints_pages.can_read(user) else None
     return page.render("dashboard.html", d=d, region=region, charts=dashboard.chart_data(d, page),
                        sources=sources, sources_error=sources_error, cat=cat, month_range=dashboard.month_range,
-                       rule_title=lambda r: catalogue.title(r, page.lang))
+                       rule_title=lambda r: catalogue.title(r, page.lang), complaints=complaint_counts)
 
 
 # ------------------------------------------------------------------------------------ list
@@ -259,7 +262,7 @@ def _dispatch_targets(page: Page, region: Region) -> list[Region]:
 def _detail_context(page: Page, wid: str) -> dict[str, Any]:
     perm.require(page.user, "warnings.read")
     if not queries.RULE_RE.match(wid or "") or len(wid) > 32:
-        raise queries.NotFound(f"no warning {wid[:40]}")
+        raise queries.NotFound(Msg("no warning %(id)s", id=wid[:40]))
     w, region = workflow.load_visible(page.s, page.user, wid)
     st = page.s.get(WorkflowState, w.id)
     records = list(page.s.scalars(select(WarningRecord).where(WarningRecord.warning_id == w.id)
@@ -331,7 +334,7 @@ def _int_ids(values: list[str]) -> list[int]:
         if not v:
             continue
         if not v.isdigit() or len(v) > 9:
-            raise Invalid(f"'{v[:20]}' is not an attachment id", code="bad_attachment")
+            raise Invalid(Msg("'%(value)s' is not an attachment id", value=v[:20]), code="bad_attachment")
         out.append(int(v))
     return out
 
@@ -360,7 +363,7 @@ def warning_move(wid: str, page: User,
                  files: Annotated[list[UploadFile], File()] = [],  # noqa: B006
                  ) -> Response:
     if "\x00" in comment + findings:
-        raise Invalid("text may not contain NUL characters")
+        raise Invalid(Msg("text may not contain NUL characters"))
     w, _region = workflow.load_visible(page.s, page.user, wid)
     ids = _int_ids(attachment_ids) + _save_uploads(page, w, files)
     workflow.transition(page.s, w.id, page.user, workflow.MoveInput(
@@ -373,7 +376,7 @@ def warning_move(wid: str, page: User,
 @router.post("/warnings/{wid}/comment")
 def warning_comment(wid: str, page: User, body: Annotated[str, Form(max_length=20000)] = "") -> Response:
     if "\x00" in body:
-        raise Invalid("text may not contain NUL characters")
+        raise Invalid(Msg("text may not contain NUL characters"))
     workflow.load_visible(page.s, page.user, wid)
     perm.require(page.user, "warnings.comment")
     workflow.add_comment(page.s, page.user, wid, body)
@@ -385,7 +388,7 @@ def warning_comment(wid: str, page: User, body: Annotated[str, Form(max_length=2
 def warning_upload(wid: str, page: User, files: Annotated[list[UploadFile], File()] = []) -> Response:  # noqa: B006
     w, _ = workflow.load_visible(page.s, page.user, wid)
     if not [f for f in files if f.filename]:
-        raise Invalid("choose a file to upload", code="missing_input")
+        raise Invalid(Msg("choose a file to upload"), code="missing_input")
     _save_uploads(page, w, files)
     page.s.commit()
     return RedirectResponse(f"{PREFIX}/warnings/{w.id}?done=upload#timeline", status_code=303)

@@ -29,8 +29,10 @@ from ..audit import service as audit
 from ..auth import permissions as perm
 from ..auth import service as auth
 from ..auth.models import User
-from ..workflow.errors import DomainError, Forbidden, Unauthorized
+from ..workflow.errors import DomainError, Forbidden, Msg, Unauthorized
 from . import i18n, labels
+from .i18n import N_
+from .messages import refusal_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PREFIX = "/console"
@@ -168,7 +170,7 @@ async def _form_csrf(request: Request) -> str | None:
 def check_csrf(page: Page) -> None:
     sent = getattr(page.request.state, "console_csrf_sent", None)
     if not sent or not secrets.compare_digest(str(sent), page.csrf):
-        raise Forbidden("the form's security token is missing or wrong: reload the page and try again",
+        raise Forbidden(Msg("the form's security token is missing or wrong: reload the page and try again"),
                         code="csrf")
 
 
@@ -210,18 +212,44 @@ class ConsoleRoute(APIRoute):
         return handler
 
 
+def _field_problems(exc: RequestValidationError) -> tuple[str, str]:
+    """A malformed form or query: which fields (named, in the reader's language) and the technical detail."""
+    fields = []
+    for e in exc.errors():
+        loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path")]
+        name = ".".join(loc) or "?"
+        if name not in fields:
+            fields.append(name)
+    detail = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())[:500]
+    return ", ".join(fields)[:200], detail
+
+
+BAD_FIELDS = N_("These fields are missing or not valid: %(fields)s")
+
+
+def back_link(page: Page) -> str | None:
+    """Where a refused form came from: the detail page of the warning or complaint it was about."""
+    parts = page.request.url.path.split("/")
+    if len(parts) >= 4 and parts[1] == PREFIX.strip("/") and parts[2] in ("warnings", "complaints") \
+            and page.request.method == "POST" and len(parts[3]) <= 40 and parts[3].replace("-", "").isalnum():
+        return f"{PREFIX}/{parts[2]}/{parts[3]}"
+    return None
+
+
 def refusal_page(page: Page, exc: Exception) -> HTMLResponse:
     if isinstance(exc, DomainError):
-        status, message, code = exc.status_code, exc.message, exc.code
+        status, code = exc.status_code, exc.code
+        message, detail = refusal_text(exc, page), str(exc.message)
     else:
         status, code = 400, "invalid"
-        message = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}"
-                            for e in exc.errors())[:500]  # type: ignore[attr-defined]
+        fields, detail = _field_problems(exc)  # type: ignore[arg-type]
+        message = page._(BAD_FIELDS) % {"fields": fields}
     titles = {400: page._("Bad request"), 401: page._("Please sign in"), 403: page._("Not allowed"),
               404: page._("Not found"), 409: page._("Conflict"), 413: page._("File too large"),
               415: page._("File type not accepted"), 422: page._("Check your input"), 423: page._("Account locked")}
     return page.render("error.html", status_code=status, title=titles.get(status, page._("Refused")),
-                       message=message, code=code, status=status)
+                       message=message, detail=detail if detail != message else None, code=code, status=status,
+                       back=back_link(page))
 
 
 def markup(html: str) -> Markup:
