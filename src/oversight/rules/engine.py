@@ -253,6 +253,11 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
+def _row_key(r: dict) -> tuple:
+    return (str(r.get("table_name")), str(r.get("record_id")),
+            tuple((k, "" if v is None else str(v)) for k, v in sorted(r.items())))
+
+
 def group_hits(rule: Rule, rows: list[dict], params: dict, regions: Regions) -> list[Finding]:
     by_subject: dict[str, list[dict]] = {}
     for r in rows:
@@ -262,7 +267,9 @@ def group_hits(rule: Rule, rows: list[dict], params: dict, regions: Regions) -> 
         by_subject.setdefault("|".join(parts), []).append(r)
     out = []
     for subject in sorted(by_subject):
-        grp = by_subject[subject]
+        # rows come back in no particular order: sort them, so that "the first row's value" in an
+        # explanation is the same on every run and every engine
+        grp = sorted(by_subject[subject], key=_row_key)
         records = sorted({(r["table_name"], str(r["record_id"])) for r in grp})
         villages = sorted({r["region_code"] for r in grp if r.get("region_code")})
         region = regions.lowest_common(villages)
