@@ -32,11 +32,19 @@ def _deliver_loop(url: str, stop: threading.Event, every: float) -> None:
             s.close()
 
 
-def create_app(database_url: str | None = None, *, deliver_every: float | None = 5.0) -> FastAPI:
-    """``deliver_every``: seconds between outbox deliveries while serving (None: never)."""
+def create_app(database_url: str | None = None, *, deliver_every: float | None = 5.0, warm: bool = True) -> FastAPI:
+    """``deliver_every``: seconds between outbox deliveries while serving (None: never);
+    ``warm``: at start-up, before serving, compile templates and catalogues, import the rules, open
+    the database pool and compute the dashboards of the accounts' regions (``web/warm.py``)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
+        if warm:
+            import asyncio
+
+            from . import warm as warmup
+
+            app.state.warm_report = await asyncio.to_thread(warmup.start, app.state.database_url, app)
         stop = threading.Event()
         worker = None
         if deliver_every:
