@@ -11,3 +11,4 @@ from .complaints import models as _complaints  # noqa: F401
 from .cleanindex import models as _cleanindex  # noqa: F401
 from .console import models as _console  # noqa: F401  (indexes of the console, migration 0005)
 from .rules import models as _rules  # noqa: F401  (rule parameter overrides, migration 0006)
+from .scheduler import models as _scheduler  # noqa: F401  (job leases and run records, migration 0008)
