@@ -35,6 +35,7 @@ register_cleanindex(app)  # index compute|show|methodology, report (issue 8)
 from .complaints.cli import complaints_app  # noqa: E402  (issue 7)
 
 app.add_typer(complaints_app, name="complaints")
+from .scheduler.cli import scheduler_app; app.add_typer(scheduler_app, name="scheduler")  # noqa: E402, E702
 
 
 def main() -> None:
