@@ -92,5 +92,6 @@ def create_app(database_url: str | None = None, *, deliver_every: float | None =
     from ..cleanindex.console import router as index_console  # staff view of the index (issue 8)
 
     app.include_router(index_console)
+    from ..scheduler import install as install_scheduler; install_scheduler(app)  # noqa: E702 - periodic jobs while serving
 
     return app
