@@ -126,12 +126,26 @@ class Param:
 
 # --------------------------------------------------------------------------- the rule
 
+@dataclass(frozen=True)
+class Unjudged:
+    """The rows of ``base`` a rule could not judge: those where ``where`` is true.
+
+    Rules that read the same base (the same expression, e.g. labour rows with their person) are
+    counted together, in one pass over it (``engine.count_unjudged``).
+    """
+
+    base: ir.Table
+    where: ir.BooleanValue
+
+
 @dataclass
 class Hits:
     """A rule's output on one engine: the hits and the rows it could not judge."""
 
     table: ir.Table                       # one row per subject x record (x evidence path)
-    unjudged: ir.Table | None = None      # rows the rule would look at whose needed fields are null
+    #: rows the rule would look at whose needed fields are null: a base table and a condition
+    #: (preferred: counted in one pass with the other rules over that base), or a table of those rows
+    unjudged: Unjudged | ir.Table | None = None
 
 
 @dataclass
@@ -220,7 +234,7 @@ class Ctx:
 
     def named(self, t: ir.Table, table_name: str) -> ir.Table:
         """Hits + how the person was resolved (p_method, p_confidence, p_status, p_given_id, p_detail),
-        p_name (register name, else the name the row gives) and p_death.
+        p_name (register name, else the name the row gives), p_death and table_name.
 
         Joined late, on hits only: the resolution's text columns are not dragged through the big joins.
         """
@@ -237,7 +251,9 @@ class Ctx:
             cols["p_death"] = persons.death_date
         pp = persons.select(**cols)
         j = j.left_join(pp, j.person_id == pp._pp_id).drop("_pp_id")
-        return j.mutate(p_name=ibis.coalesce(j._pp_name, j._p_given_name)).drop("_pp_name", "_p_given_name")
+        j = j.mutate(p_name=ibis.coalesce(j._pp_name, j._p_given_name)).drop("_pp_name", "_p_given_name")
+        # the table's name is a constant: added here, not carried through the joins and windows above
+        return j if "table_name" in j.columns else j.mutate(table_name=ibis.literal(table_name))
 
     def insiders(self) -> ir.Table:
         i = self.raw("insiders")
@@ -298,7 +314,45 @@ def chains(t: ir.Table, group: list[str], date: str, order_id: str, days: int) -
     t = t.mutate(_brk=ibis.ifelse(t._prev.isnull() | (t[date].delta(t._prev, unit="day") > days), 1, 0))
     w2 = ibis.window(group_by=[t[g] for g in group], order_by=[t[date], t[order_id]], rows=(None, 0))
     t = t.mutate(chain_no=t._brk.sum().over(w2))
-    return t.drop("_prev", "_brk")
+    # a select, not drop(): Ibis shares a select used twice as one CTE, a drop it would spell out twice
+    return t.select([c for c in t.columns if c not in ("_prev", "_brk")])
+
+
+def chained(t: ir.Table, group: list[str], date: str, order_id: str, days: int,
+            keep: Callable[[ir.Table], ir.BooleanValue], total: str | None = None) -> ir.Table:
+    """The rows of t that are in a chain (see :func:`chains`) whose figures ``keep`` accepts.
+
+    One row per such row of t: ``order_id``, the group columns, ``chain_no`` and the chain's figures
+    ``chain_n`` (rows), ``first_date``, ``last_date`` and, with ``total``, ``chain_total`` (sum of that
+    column).  Only these columns go through the two sorting windows; the figures are a grouped
+    aggregate joined back (cheaper than more windows), and the caller joins the evidence columns
+    on ``order_id`` from its own table.
+    """
+    cols = list(dict.fromkeys([*group, date, order_id] + ([total] if total else [])))
+    n = chains(t.select(cols), group, date, order_id, days)
+    figures = {"chain_n": n[order_id].count(), "first_date": n[date].min(), "last_date": n[date].max()}
+    if total:
+        figures["chain_total"] = n[total].sum()
+    agg = n.group_by([*group, "chain_no"]).aggregate(**figures)
+    agg = agg.filter(keep(agg))
+    return n.join(agg, [*group, "chain_no"]).select(order_id, *group, "chain_no", *figures)
+
+
+def split_chains(t: ir.Table, group: list[str], date: str, order_id: str, amount: str,
+                 threshold: float, days: int) -> ir.Table:
+    """拆分规避: rows of t (each below the threshold) chained within ``days`` per group, two or more
+    to a chain, together at or above the threshold — with the chain's figures (see :func:`chained`)."""
+    t = t.filter(t[amount] < threshold - EPS)
+    return chained(t, group, date, order_id, days, total=amount,
+                   keep=lambda a: (a.chain_n >= 2) & (a.chain_total >= threshold - EPS))
+
+
+def deceased(c: "Ctx", b: ir.Table, table_name: str, date: str) -> Hits:
+    """Rows of b (with person_id) dated after the person's death in the register; unjudged: no person or date."""
+    ok = b.person_id.notnull() & b[date].notnull()
+    unj = Unjudged(b, ~ok)
+    b = c.with_death(b.filter(ok))
+    return Hits(c.named(b.filter(b.p_death.notnull() & (b[date] > b.p_death)), table_name), unj)
 
 
 # --------------------------------------------------------------------------- explanation helpers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from .base import EPS, Ctx, Group, Hits, Param, Rule, fmt_date, fmt_money, register
+from .base import EPS, Ctx, Group, Hits, Param, Rule, Unjudged, fmt_date, fmt_money, register
 
 
 def _non_competitive(c: Ctx, p: dict) -> Hits:
@@ -13,7 +13,7 @@ def _non_competitive(c: Ctx, p: dict) -> Hits:
                  amount=t.amount.cast("float64"))
     b = b.mutate(table_name=ibis.literal("deposits"), record_id=b.deposit_id)
     ok = b.amount.notnull() & b.placement_method.notnull()
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     b = b.filter(ok)
     return Hits(b.filter((b.amount >= p["threshold"] - EPS) & b.placement_method.isin(p["methods"])), unj)
 

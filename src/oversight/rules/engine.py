@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .base import REGISTRY, Ctx, Group, Rule, RuleError
+import ibis.expr.types as ir
+
+from .base import REGISTRY, Ctx, Group, Hits, Rule, RuleError, Unjudged
 
 # --------------------------------------------------------------------------- configuration
 
@@ -291,10 +293,6 @@ def _fetch(expr: Any) -> list[dict]:
     return expr.to_pyarrow().to_pylist()
 
 
-def _count(expr: Any) -> int:
-    return int(expr.count().to_pyarrow().as_py())
-
-
 # --------------------------------------------------------------------------- compiled SQL cache
 #
 # Building and compiling an Ibis expression costs far more than running it on
@@ -362,30 +360,110 @@ def _schema_key(ctx: Ctx) -> str:
     return json.dumps({n: list(ctx.raw(n).columns) for n in IDENTITY_SCHEMAS}, sort_keys=True)
 
 
-def _sql_for(rule: Rule, params: dict, ctx: Ctx, sentinel_ctx: Ctx, schema_key: str,
-             new_entries: dict) -> tuple[str | None, str | None]:
-    key = json.dumps([_code_version(), ctx.engine, rule.id, params, schema_key], sort_keys=True)
+def _cached(key: str, new_entries: dict) -> Any:
     hit = _MEMORY.get(key) or new_entries.get(key)
-    if hit is None:
-        disk = _disk_load() if not _MEMORY.get("_disk_read") else {}
+    if hit is None and not _MEMORY.get("_disk_read"):
         _MEMORY["_disk_read"] = ["1", None]
-        for k, v in disk.items():
+        for k, v in _disk_load().items():
             _MEMORY.setdefault(k, v)
         hit = _MEMORY.get(key)
+    return hit
+
+
+def _remember(key: str, value: Any, new_entries: dict) -> None:
+    _MEMORY[key] = value
+    new_entries[key] = value
+
+
+def _date_free(sql: str) -> bool:
+    """The as-of date appears only as the sentinel we replace (else the SQL is not cached)."""
+    return "1901" not in sql.replace(_SENTINEL_SQL, "")
+
+
+def _with_date(sql: str, as_of: dt.date) -> str:
+    return sql.replace(_SENTINEL_SQL, f"MAKE_DATE({as_of.year}, {as_of.month}, {as_of.day})")
+
+
+def _sql_for(rule: Rule, params: dict, ctx: Ctx, sentinel_ctx: Ctx, schema_key: str,
+             new_entries: dict, built: dict | None = None) -> str | None:
+    """The SQL of a rule's hits (cached; None: cannot be cached, run the expression).  ``built`` collects the
+    Hits built here for a cache miss (rule id -> Hits on the sentinel date), so they are not built twice."""
+    key = json.dumps([_code_version(), ctx.engine, rule.id, params, schema_key], sort_keys=True)
+    hit = _cached(key, new_entries)
     if hit is None:
         h = rule.build(sentinel_ctx, params)
+        if built is not None:
+            built[rule.id] = h
         sql = ctx.backend.compile(h.table)
-        unj = ctx.backend.compile(h.unjudged.count()) if h.unjudged is not None else None
-        if "1901" in sql.replace(_SENTINEL_SQL, "") or (unj and "1901" in unj.replace(_SENTINEL_SQL, "")):
-            hit = [None, None]          # the date is spelled some other way: no caching
-        else:
-            hit = [sql, unj]
-        _MEMORY[key] = hit
-        new_entries[key] = hit
-    if hit[0] is None:
-        return None, None
-    lit = f"MAKE_DATE({ctx.as_of.year}, {ctx.as_of.month}, {ctx.as_of.day})"
-    return hit[0].replace(_SENTINEL_SQL, lit), hit[1].replace(_SENTINEL_SQL, lit) if hit[1] else None
+        hit = [sql if _date_free(sql) else None, None]
+        _remember(key, hit, new_entries)
+    return None if hit[0] is None else _with_date(hit[0], ctx.as_of)
+
+
+# --------------------------------------------------------------------------- rows not judged
+#
+# Rules over the same source read the same base (labour rows with their person, payments with
+# their payee, …); what each rule could not judge is a condition on that base.  All the
+# conditions on one base are counted in one pass: one aggregate per base, one column per distinct
+# condition, instead of one count query per rule.
+
+def unjudged_queries(built: dict[str, Hits]) -> list[tuple[ir.Table, dict[str, list[str]]]]:
+    """[(aggregate expression with one row, {column: [rule ids it counts for]})], one per distinct base."""
+    groups: dict[Any, tuple[ir.Table, list[tuple[str, ir.BooleanValue | None]]]] = {}
+    for rid, h in built.items():
+        u = h.unjudged
+        if u is None:
+            continue
+        base, where = (u.base, u.where) if isinstance(u, Unjudged) else (u, None)
+        groups.setdefault(base.op(), (base, []))[1].append((rid, where))
+    out = []
+    for base, items in groups.values():
+        names: dict[Any, str] = {}
+        metrics: dict[str, ir.Scalar] = {}
+        owners: dict[str, list[str]] = {}
+        for rid, where in items:
+            k = None if where is None else where.op()
+            if k not in names:
+                names[k] = f"u{len(names)}"
+                metrics[names[k]] = base.count() if where is None else base.count(where=where)
+            owners.setdefault(names[k], []).append(rid)
+        out.append((base.aggregate(**metrics), owners))
+    return out
+
+
+def count_unjudged(backend: Any, engine: str, queries: list[tuple[Any, dict[str, list[str]]]],
+                   seconds: dict[str, float]) -> dict[str, int]:
+    """Run the queries (SQL text or Ibis expressions) -> rule id -> rows not judged; adds each query's
+    time, shared out, to ``seconds``."""
+    counts: dict[str, int] = {}
+    for q, owners in queries:
+        t0 = time.perf_counter()
+        row = _run_sql(backend, engine, q)[0] if isinstance(q, str) else _fetch(q)[0]
+        share = (time.perf_counter() - t0) / max(1, sum(len(v) for v in owners.values()))
+        for col, rids in owners.items():
+            for rid in rids:
+                counts[rid] = int(row[col] or 0)
+                seconds[rid] = seconds.get(rid, 0.0) + share
+    return counts
+
+
+def _unjudged_sql(todo: list[tuple[Rule, dict]], ctx: Ctx, sentinel_ctx: Ctx, schema_key: str, new_entries: dict,
+                  built: dict[str, Hits]) -> list[tuple[str, dict[str, list[str]]]] | None:
+    """The grouped count queries of these rules (with their default parameters) as SQL, cached like the
+    hits (None: cannot be cached, run the expressions)."""
+    key = json.dumps([_code_version(), ctx.engine, "unjudged", [[r.id, p] for r, p in todo], schema_key],
+                     sort_keys=True)
+    hit = _cached(key, new_entries)
+    if hit is None:
+        for rule, params in todo:
+            if rule.id not in built:
+                built[rule.id] = rule.build(sentinel_ctx, params)
+        queries = [[ctx.backend.compile(expr), owners] for expr, owners in unjudged_queries(built)]
+        hit = {"queries": queries if all(_date_free(q) for q, _ in queries) else None}
+        _remember(key, hit, new_entries)
+    if hit["queries"] is None:
+        return None
+    return [(_with_date(sql, ctx.as_of), owners) for sql, owners in hit["queries"]]
 
 
 def _run_sql(backend: Any, engine: str, sql: str) -> list[dict]:
@@ -420,7 +498,8 @@ def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engi
     sentinel_ctx._cache = ctx._cache            # same bound tables
     schema_key = _schema_key(ctx) if use_cache else ""
     new_entries: dict = {}
-    counted: dict[str, int] = {}
+    built: dict[str, Hits] = {}                 # rule id -> Hits with its default parameters (for the counts)
+    todo: list[tuple[Rule, dict]] = []
     results = []
     for i, rule in enumerate(rules):
         rc = cfg.get(rule.id)
@@ -437,31 +516,41 @@ def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engi
         distinct: dict[str, list[str]] = {}
         for prefix, params in sets.items():
             distinct.setdefault(json.dumps(params, sort_keys=True), []).append(prefix)
+        default = json.dumps(sets[""], sort_keys=True)
         for key, owned in distinct.items():
             params = json.loads(key)
-            sql = unj_sql = None
+            sql = None
             if use_cache:
-                sql, unj_sql = _sql_for(rule, params, ctx, sentinel_ctx, schema_key, new_entries)
+                sql = _sql_for(rule, params, ctx, sentinel_ctx, schema_key, new_entries,
+                               built if key == default else None)
             if sql is not None:
                 rows = _run_sql(backend, engine, sql)
             else:
                 h = rule.build(ctx, params)
+                if key == default:
+                    built[rule.id] = h
                 rows = _fetch(h.table)
             for f in group_hits(rule, rows, params, regions):
                 if prefix_for(f.region_code, prefixes) in owned:
                     findings[f.subject] = f
                     hits.update((f.subject, t, r) for t, r in f.records)
-            if res.unjudged == 0 and key == json.dumps(sets[""], sort_keys=True):
-                if unj_sql is not None:
-                    if unj_sql not in counted:        # rules of one table often share the same check
-                        counted[unj_sql] = int(_run_sql(backend, engine, unj_sql)[0].popitem()[1])
-                    res.unjudged = counted[unj_sql]
-                elif sql is None and h.unjudged is not None:
-                    res.unjudged = _count(h.unjudged)
+        todo.append((rule, sets[""]))
         res.findings = [findings[s] for s in sorted(findings)]
         res.hits = len(hits)
         res.seconds = time.perf_counter() - t0
         results.append(res)
+    # rows not judged, with the default parameters: one pass per base shared by several rules
+    queries = _unjudged_sql(todo, ctx, sentinel_ctx, schema_key, new_entries, built) if use_cache else None
+    if queries is None:
+        for rule, params in todo:
+            if rule.id not in built or use_cache:     # the cached path built them on the sentinel date
+                built[rule.id] = rule.build(ctx, params)
+        queries = unjudged_queries(built)
+    seconds: dict[str, float] = {}
+    counts = count_unjudged(backend, engine, queries, seconds)
+    for res in results:
+        res.unjudged = counts.get(res.rule.id, 0)
+        res.seconds += seconds.get(res.rule.id, 0.0)
     if new_entries:
         _disk_save(new_entries)
     if progress:

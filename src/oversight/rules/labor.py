@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import ibis
-
-from .base import Ctx, Group, Hits, Param, Rule, fmt_date, fmt_num, insider_path, register, resolution
+from .base import (Ctx, Group, Hits, Param, Rule, Unjudged, deceased, fmt_date, fmt_num, insider_path, register,
+                   resolution)
 
 
 def _labor(c: Ctx):
+    """Labour rows with their person: the base every labour rule reads (and counts its unjudged rows in).
+
+    ``table_name`` is added by ``named()`` on the hits only.
+    """
     l = c.t("labor")
     b = l.select("record_id", "region_code", "work_date", "days", "amount")
-    b = c.with_person(b, "labor", "record_id")
-    return b.mutate(table_name=ibis.literal("labor"))
+    return c.with_person(b, "labor", "record_id")
 
 
 def _who(g: Group) -> dict:
@@ -26,7 +28,7 @@ def _who(g: Group) -> dict:
 def _days_over_limit(c: Ctx, p: dict) -> Hits:
     b = _labor(c)
     ok = b.person_id.notnull() & b.work_date.notnull() & b.days.notnull()
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     b = b.filter(ok)
     b = b.mutate(year=b.work_date.year())
     # group + join back measured faster than a window sum here (hash aggregate vs sort)
@@ -58,7 +60,7 @@ register(Rule(
 def _same_day(c: Ctx, p: dict) -> Hits:
     b = _labor(c)
     ok = b.person_id.notnull() & b.work_date.notnull() & b.days.notnull()
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     b = b.filter(ok)
     # two or more villages <=> the day's smallest and largest village code differ
     agg = b.group_by(["person_id", "work_date"]).aggregate(
@@ -97,7 +99,7 @@ register(Rule(
 def _insider_worker(c: Ctx, p: dict) -> Hits:
     b = _labor(c)
     ok = b.person_id.notnull() & b.work_date.notnull()
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     h = c.insider_join(b.filter(ok), "region_code", "person_id", "work_date")
     return Hits(c.named(h.mutate(year=h.work_date.year()), "labor"), unj)
 
@@ -126,11 +128,7 @@ register(Rule(
 # --------------------------------------------------------------------------- deceased worker
 
 def _deceased_worker(c: Ctx, p: dict) -> Hits:
-    b = _labor(c)
-    ok = b.person_id.notnull() & b.work_date.notnull()
-    unj = b.filter(~ok)
-    b = c.with_death(b.filter(ok))
-    return Hits(c.named(b.filter(b.p_death.notnull() & (b.work_date > b.p_death)), "labor"), unj)
+    return deceased(c, _labor(c), "labor", "work_date")
 
 
 def _deceased_worker_facts(g: Group, p: dict) -> dict:

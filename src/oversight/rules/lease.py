@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ibis
+import ibis.expr.operations as ops
 
-from .base import (EPS, METHOD_ZH, Ctx, Group, Hits, Param, Rule, company_path, fmt_date, fmt_money, fmt_num,
-                   insider_path, register, resolution)
+from .base import (EPS, METHOD_ZH, Ctx, Group, Hits, Param, Rule, Unjudged, company_path, fmt_date, fmt_money,
+                   fmt_num, insider_path, register, resolution)
 
 
 def _leases(c: Ctx):
@@ -28,7 +29,7 @@ def _base(g: Group) -> dict:
 def _expired(c: Ctx, p: dict) -> Hits:
     b = _leases(c)
     ok = b.asset_id.notnull() & b.end_date.notnull()
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     b = b.filter(ok)
     j = b.mutate(latest_end=b.end_date.max().over(ibis.window(group_by=b.asset_id)))
     j = j.filter(j.end_date == j.latest_end)
@@ -64,7 +65,7 @@ register(Rule(
 def _non_competitive(c: Ctx, p: dict) -> Hits:
     b = _leases(c)
     ok = (b.annual_rent.notnull() & b.start_date.notnull() & b.end_date.notnull() & b.award_method.notnull())
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     b = b.filter(ok)
     b = b.mutate(term_days=b.end_date.delta(b.start_date, unit="day") + 1)
     b = b.mutate(total_value=b.annual_rent * b.term_days / 365.0)
@@ -107,7 +108,10 @@ def _insider_lessee(c: Ctx, p: dict) -> Hits:
     companies = b.filter(b.lessee_kind == "company")
     ok_p = persons.person_id.notnull() & persons.signed_date.notnull()
     ok_c = companies.lessee_id.notnull() & companies.signed_date.notnull()
-    unj = persons.filter(~ok_p).select("record_id").union(companies.filter(~ok_c).select("record_id"))
+    # counted over all leases with their person (one row per lease: person_of_record has one row per record)
+    a = c.with_person(b, "leases", "contract_id")
+    unj = Unjudged(a, ((a.lessee_kind == "person") & (a.person_id.isnull() | a.signed_date.isnull()))
+                   | ((a.lessee_kind == "company") & (a.lessee_id.isnull() | a.signed_date.isnull())))
     hp = c.named(c.insider_join(persons.filter(ok_p), "region_code", "person_id", "signed_date"), "leases")
     hp = hp.mutate(l_link=ibis.null("string"), l_depth=ibis.null("int64"), l_share=ibis.null("float64"),
                    l_chain=ibis.null("string"))
@@ -154,20 +158,47 @@ def _below_market(c: Ctx, p: dict) -> Hits:
     b = c.township(b, "region_code")
     ok = (b.annual_rent.notnull() & b.area.notnull() & (b.area > 0) & b.asset_kind.notnull()
           & b.area_unit.notnull() & b.signed_date.notnull())
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     b = b.filter(ok)
     b = b.mutate(rent_per_unit=b.annual_rent / b.area)
+    comparables = _comparables_window if c.engine == "duckdb" else _comparables_join
+    h = comparables(b, p["window_years"])
+    h = h.filter(h.n_comparables >= p["min_comparables"])
+    h = h.filter(h.rent_per_unit < h.median_rpu * p["ratio"] - 1e-9)
+    return Hits(h, unj)
+
+
+#: comparables of a lease: same asset kind, unit and township, signed within N years either side
+_CMP_KEY = ("asset_kind", "area_unit", "township")
+
+
+def _comparables_join(b: ibis.Table, years: int) -> ibis.Table:
+    """b + n_comparables, median_rpu by a self-join (every engine; cost grows with the square of a group)."""
     cmp = b.select(_c_id=b.contract_id, _c_kind=b.asset_kind, _c_unit=b.area_unit, _c_town=b.township,
                    _c_signed=b.signed_date, _c_rpu=b.rent_per_unit)
-    yrs = ibis.interval(years=p["window_years"])
+    yrs = ibis.interval(years=years)
     j = b.join(cmp, [b.asset_kind == cmp._c_kind, b.area_unit == cmp._c_unit, b.township == cmp._c_town,
                      b.contract_id != cmp._c_id, cmp._c_signed >= b.signed_date - yrs,
                      cmp._c_signed <= b.signed_date + yrs])
     agg = j.group_by("contract_id").aggregate(n_comparables=j._c_id.nunique(), median_rpu=j._c_rpu.median())
-    agg = agg.filter(agg.n_comparables >= p["min_comparables"])
-    h = b.join(agg, "contract_id")
-    h = h.filter(h.rent_per_unit < h.median_rpu * p["ratio"] - 1e-9)
-    return Hits(h, unj)
+    return b.join(agg, "contract_id")
+
+
+def _comparables_window(b: ibis.Table, years: int) -> ibis.Table:
+    """The same figures from one window on DuckDB: a RANGE frame of N years either side of the signing
+    date that leaves out the lease itself (``EXCLUDE CURRENT ROW``, which Ibis cannot spell, hence SQL).
+
+    Sorting each group once instead of pairing every lease with every other: the self-join's cost grew
+    with the square of the leases in a township.
+    """
+    name = "_lease_comparables"
+    q = '", "'.join(_CMP_KEY)
+    query = (f'SELECT *, COUNT(*) OVER w AS n_comparables, MEDIAN(rent_per_unit) OVER w AS median_rpu '
+             f'FROM "{name}" WINDOW w AS (PARTITION BY "{q}" ORDER BY signed_date RANGE BETWEEN '
+             f'INTERVAL {int(years)} YEAR PRECEDING AND INTERVAL {int(years)} YEAR FOLLOWING EXCLUDE CURRENT ROW)')
+    schema = ibis.schema({**b.schema(), "n_comparables": "int64", "median_rpu": "float64"})
+    # the op behind Table.sql(), built directly so that it needs no connection (rules show --sql)
+    return ops.SQLStringView(parent=b.alias(name).op(), query=query, schema=schema).to_expr()
 
 
 def _below_market_facts(g: Group, p: dict) -> dict:

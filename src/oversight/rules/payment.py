@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ibis
 
-from .base import (EPS, Ctx, Group, Hits, Param, Rule, chains, company_path, fmt_date, fmt_money, insider_path,
-                   register, resolution)
+from .base import (EPS, Ctx, Group, Hits, Param, Rule, Unjudged, chained, company_path, fmt_date, fmt_money,
+                   insider_path, register, resolution, split_chains)
 
 CATEGORY_ZH = {"salary": "工资", "labor": "劳务", "subsidy": "补助", "project": "工程", "procurement": "采购",
                "office": "办公", "hospitality": "招待", "other": "其他"}
@@ -21,13 +21,20 @@ def _payments(c: Ctx):
 
 
 def _payee_keyed(c: Ctx, b):  # noqa: ANN001, ANN202
-    """payee = the resolved person for person payees, else payee_id, else payee_name."""
+    """payee = the resolved person for person payees, else payee_id, else payee_name; person_id = the resolved
+    person (person_of_record has one row per record, so there is one row per payment)."""
     por = c.raw("person_of_record")
-    por = por.filter(por.table_name == "payments").select(_k_rid=por.record_id, _k_person=por.person_id)
+    por = por.filter(por.table_name == "payments").select(_k_rid=por.record_id, person_id=por.person_id)
     j = b.left_join(por, b.payment_id == por._k_rid).drop("_k_rid")
-    j = j.mutate(payee=ibis.coalesce(ibis.ifelse(j.payee_kind == "person", j._k_person, ibis.null("string")),
-                                     j.payee_id, j.payee_name))
-    return j.drop("_k_person")
+    return j.mutate(payee=ibis.coalesce(ibis.ifelse(j.payee_kind == "person", j.person_id, ibis.null("string")),
+                                        j.payee_id, j.payee_name))
+
+
+def _unjudged(c: Ctx, where) -> Unjudged:  # noqa: ANN001
+    """Unjudged payments, ``where(base)``: every payment rule but one counts them in one pass over
+    payments + payee."""
+    base = _payee_keyed(c, _payments(c))
+    return Unjudged(base, where(base))
 
 
 def _base(g: Group) -> dict:
@@ -51,7 +58,7 @@ def _single(rule_id, zh_title, en_title, sev, params, build, facts, zh, en):
 
 def _after(c: Ctx, p: dict) -> Hits:
     b = _payments(c)
-    unj = b.filter(b.paid_at.isnull())
+    unj = _unjudged(c, lambda a: a.paid_at.isnull())
     b = b.filter(b.paid_at.notnull())
     return Hits(b.filter(b.approved_at.isnull() | (b.approved_at > b.paid_at)), unj)
 
@@ -72,10 +79,12 @@ _single("payment.approved_after_payment", "事后审批", "Paid before approval"
 # --------------------------------------------------------------------------- no invoice
 
 def _no_invoice(c: Ctx, p: dict) -> Hits:
+    def ok(t):  # noqa: ANN001, ANN202
+        return t.has_invoice.notnull() & t.amount.notnull() & t.category.notnull()
+
     b = _payments(c)
-    ok = b.has_invoice.notnull() & b.amount.notnull() & b.category.notnull()
-    unj = b.filter(~ok)
-    b = b.filter(ok)
+    unj = _unjudged(c, lambda a: ~ok(a))
+    b = b.filter(ok(b))
     return Hits(b.filter((b.has_invoice == False) & (b.amount >= p["min_amount"] - EPS)  # noqa: E712
                          & ~b.category.isin(p["exempt_categories"])), unj)
 
@@ -97,10 +106,12 @@ _single("payment.no_invoice", "白条入账", "Payment booked without an invoice
 # --------------------------------------------------------------------------- cash over limit
 
 def _cash(c: Ctx, p: dict) -> Hits:
+    def ok(t):  # noqa: ANN001, ANN202
+        return t.channel.notnull() & t.amount.notnull()
+
     b = _payments(c)
-    ok = b.channel.notnull() & b.amount.notnull()
-    unj = b.filter(~ok)
-    b = b.filter(ok)
+    unj = _unjudged(c, lambda a: ~ok(a))
+    b = b.filter(ok(b))
     return Hits(b.filter((b.channel == "cash") & (b.amount > p["max_cash"] + EPS)), unj)
 
 
@@ -124,16 +135,15 @@ _CHAIN_COLS = ["table_name", "record_id", "payment_id", "region_code", "account_
 
 
 def _duplicate(c: Ctx, p: dict) -> Hits:
-    b = _payee_keyed(c, _payments(c).select(_CHAIN_COLS))    # narrow rows: the windows sort them
+    b = _payee_keyed(c, _payments(c))
     ok = b.account_no.notnull() & b.payee.notnull() & b.amount.notnull() & b.paid_at.notnull()
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)                 # the same base as _unjudged()
     b = b.filter(ok)
     b = b.mutate(amount_key=b.amount)      # the same decimal gives the same double on every engine
-    b = chains(b, ["account_no", "payee", "amount_key"], "paid_date", "payment_id", p["within_days"])
-    w = ibis.window(group_by=[b.account_no, b.payee, b.amount_key, b.chain_no])
-    b = b.mutate(dup_n=b.payment_id.count().over(w), first_date=b.paid_date.min().over(w),
-                 last_date=b.paid_date.max().over(w))
-    return Hits(b.filter(b.dup_n >= 2), unj)
+    hit = chained(b, ["account_no", "payee", "amount_key"], "paid_date", "payment_id", p["within_days"],
+                  keep=lambda a: a.chain_n >= 2)
+    hit = hit.select("payment_id", "payee", "amount_key", "chain_no", "first_date", "last_date", dup_n=hit.chain_n)
+    return Hits(_payments(c).select(_CHAIN_COLS).join(hit, "payment_id"), unj)
 
 
 def _dup_facts(g: Group, p: dict) -> dict:
@@ -161,16 +171,12 @@ register(Rule(
 # --------------------------------------------------------------------------- split below approval
 
 def _split(c: Ctx, p: dict) -> Hits:
-    b = _payee_keyed(c, _payments(c).select(_CHAIN_COLS))
+    b = _payee_keyed(c, _payments(c))
     ok = b.payee.notnull() & b.amount.notnull() & b.paid_at.notnull()
-    unj = b.filter(~ok)
-    b = b.filter(ok)
-    b = b.filter(b.amount < p["threshold"] - EPS)
-    b = chains(b, ["region_code", "payee"], "paid_date", "payment_id", p["chain_days"])
-    w = ibis.window(group_by=[b.region_code, b.payee, b.chain_no])
-    b = b.mutate(chain_n=b.payment_id.count().over(w), chain_total=b.amount.sum().over(w),
-                 first_date=b.paid_date.min().over(w), last_date=b.paid_date.max().over(w))
-    return Hits(b.filter((b.chain_n >= 2) & (b.chain_total >= p["threshold"] - EPS)), unj)
+    unj = Unjudged(b, ~ok)
+    hit = split_chains(b.filter(ok), ["region_code", "payee"], "paid_date", "payment_id", "amount", p["threshold"],
+                       p["chain_days"])
+    return Hits(_payments(c).select(_CHAIN_COLS).join(hit.drop("region_code"), "payment_id"), unj)
 
 
 def _split_facts(g: Group, p: dict) -> dict:
@@ -212,7 +218,9 @@ def _insider(c: Ctx, p: dict) -> Hits:
     companies = b.filter(b.payee_kind == "company")
     ok_p = persons.person_id.notnull() & persons.paid_at.notnull() & persons.category.notnull()
     ok_c = companies.payee_id.notnull() & companies.paid_at.notnull() & companies.category.notnull()
-    unj = persons.filter(~ok_p).select("record_id").union(companies.filter(~ok_c).select("record_id"))
+    unj = _unjudged(c, lambda a: (a.category.isnull() | ~a.category.isin(p["exempt_categories"])) & (
+        ((a.payee_kind == "person") & (a.person_id.isnull() | a.paid_at.isnull() | a.category.isnull()))
+        | ((a.payee_kind == "company") & (a.payee_id.isnull() | a.paid_at.isnull() | a.category.isnull()))))
     hp = c.named(c.insider_join(persons.filter(ok_p), "region_code", "person_id", "paid_date"), "payments")
     hp = hp.mutate(l_link=ibis.null("string"), l_depth=ibis.null("int64"), l_share=ibis.null("float64"),
                    l_chain=ibis.null("string"))
@@ -254,7 +262,7 @@ def _inactive(c: Ctx, p: dict) -> Hits:
     cs = c.company_status()
     j = b.left_join(cs, b.payee_id == cs.c_credit)
     ok = j.c_credit.notnull() & j.paid_at.notnull() & j.c_status.notnull()
-    unj = j.filter(~ok)
+    unj = Unjudged(j, ~ok)
     j = j.filter(ok)
     return Hits(j.filter(~Ctx.active_on(j, j.paid_date)), unj)
 

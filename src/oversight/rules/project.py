@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ibis
 
-from .base import (EPS, METHOD_ZH, Ctx, Group, Hits, Param, Rule, chains, company_path, fmt_date, fmt_money,
-                   insider_path, register)
+from .base import (EPS, METHOD_ZH, Ctx, Group, Hits, Param, Rule, Unjudged, company_path, fmt_date, fmt_money,
+                   insider_path, register, split_chains)
 
 
 def _projects(c: Ctx):
@@ -32,7 +32,7 @@ def _base(g: Group) -> dict:
 def _no_tender(c: Ctx, p: dict) -> Hits:
     b = _projects(c)
     ok = b.contract_amount.notnull() & b.procurement_method.notnull()
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     b = b.filter(ok)
     return Hits(b.filter((b.contract_amount >= p["threshold"] - EPS) & (b.procurement_method != "public_tender")),
                 unj)
@@ -59,17 +59,14 @@ register(Rule(
 
 def _split(c: Ctx, p: dict) -> Hits:
     b = _projects(c)
-    b = b.mutate(contractor=b.contractor_credit_code)
     ok = (b.contract_amount.notnull() & b.procurement_method.notnull() & b.contract_date.notnull()
-          & b.contractor.notnull())
-    unj = b.filter(~ok)
-    b = b.filter(ok)
-    b = b.filter((b.contract_amount < p["threshold"] - EPS) & (b.procurement_method != "public_tender"))
-    b = chains(b, ["region_code", "contractor"], "contract_date", "project_id", p["chain_days"])
-    w = ibis.window(group_by=[b.region_code, b.contractor, b.chain_no])
-    b = b.mutate(chain_n=b.project_id.count().over(w), chain_total=b.contract_amount.sum().over(w),
-                 first_date=b.contract_date.min().over(w), last_date=b.contract_date.max().over(w))
-    return Hits(b.filter((b.chain_n >= 2) & (b.chain_total >= p["threshold"] - EPS)), unj)
+          & b.contractor_credit_code.notnull())
+    unj = Unjudged(b, ~ok)
+    cand = b.filter(ok & (b.procurement_method != "public_tender"))
+    cand = cand.mutate(contractor=cand.contractor_credit_code)
+    hit = split_chains(cand, ["region_code", "contractor"], "contract_date", "project_id", "contract_amount",
+                       p["threshold"], p["chain_days"])
+    return Hits(b.join(hit.drop("region_code"), "project_id"), unj)
 
 
 def _split_facts(g: Group, p: dict) -> dict:
@@ -102,7 +99,7 @@ register(Rule(
 def _insider(c: Ctx, p: dict) -> Hits:
     b = _projects(c)
     ok = b.contractor_credit_code.notnull() & b.contract_date.notnull()
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     return Hits(c.linked_company_join(b.filter(ok), "region_code", "contractor_credit_code", "contract_date"),
                 unj)
 
@@ -131,7 +128,7 @@ register(Rule(
 def _overrun(c: Ctx, p: dict) -> Hits:
     b = _projects(c)
     ok = b.contract_amount.notnull() & b.final_amount.notnull()
-    unj = b.filter(b.contract_amount.isnull() & b.final_amount.notnull())
+    unj = Unjudged(b, b.contract_amount.isnull() & b.final_amount.notnull())
     b = b.filter(ok)
     return Hits(b.filter(b.final_amount > b.contract_amount * p["ratio"] + EPS), unj)
 
@@ -160,7 +157,7 @@ def _inactive(c: Ctx, p: dict) -> Hits:
     b = _projects(c)
     cs = c.company_status()
     j = b.left_join(cs, b.contractor_credit_code == cs.c_credit)
-    unj = j.filter(j.contractor_credit_code.isnull() | j.contract_date.isnull()
+    unj = Unjudged(j, j.contractor_credit_code.isnull() | j.contract_date.isnull()
                    | (j.c_credit.notnull() & j.c_status.isnull()))
     j = j.filter(j.contractor_credit_code.notnull() & j.contract_date.notnull())
     fire = j.c_credit.isnull() | (j.c_status.notnull() & ~Ctx.active_on(j, j.contract_date))
@@ -199,7 +196,7 @@ def _no_decision(c: Ctx, p: dict) -> Hits:
     dd = d.select(d_id=d.decision_id, d_approved=d.approved_date, d_subject=d.subject)
     j = b.left_join(dd, b.decision_id == dd.d_id)
     found = j.decision_id.notnull() & j.d_id.notnull()
-    unj = j.filter(j.contract_amount.isnull() | j.contract_date.isnull() | (found & j.d_approved.isnull()))
+    unj = Unjudged(j, j.contract_amount.isnull() | j.contract_date.isnull() | (found & j.d_approved.isnull()))
     j = j.filter(j.contract_amount.notnull() & j.contract_date.notnull()
                  & (j.contract_amount >= p["threshold"] - EPS))
     fire = (j.decision_id.isnull() | j.d_id.isnull()

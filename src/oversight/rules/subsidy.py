@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import ibis
-
-from .base import (KIND_ZH, MEANS_TESTED_KINDS, Ctx, Group, Hits, Param, Rule, company_path, fmt_date, fmt_money,
-                   insider_path, register, resolution)
+from .base import (KIND_ZH, MEANS_TESTED_KINDS, Ctx, Group, Hits, Param, Rule, Unjudged, company_path, deceased,
+                   fmt_date, fmt_money, insider_path, register, resolution)
 
 
 def _subsidies(c: Ctx):
+    """Subsidy rows with their person: the base every subsidy rule reads (and counts its unjudged rows in)."""
     s = c.t("subsidies")
     b = s.select("record_id", "region_code", "kind", "amount", "paid_date", "recipient_name")
     b = c.with_person(b, "subsidies", "record_id")
-    return b.mutate(table_name=ibis.literal("subsidies"), amount=b.amount.cast("float64"))
+    return b.mutate(amount=b.amount.cast("float64"))
 
 
 def _who(g: Group) -> dict:
@@ -30,10 +29,10 @@ def _who(g: Group) -> dict:
 
 def _company_owner(c: Ctx, p: dict) -> Hits:
     b = _subsidies(c)
-    b = b.filter(b.kind.isin(p["kinds"]))
+    scope = b.kind.isin(p["kinds"])
     ok = b.person_id.notnull() & b.paid_date.notnull()
-    unj = b.filter(~ok)
-    b = b.filter(ok)
+    unj = Unjudged(b, scope & ~ok)
+    b = b.filter(scope & ok)
     cl = c.raw("company_links")
     links = cl.filter(cl.depth <= p["max_depth"]).select(
         l_person=cl.person_id, l_credit=cl.credit_code, l_link=cl.link, l_depth=cl.depth,
@@ -73,11 +72,7 @@ register(Rule(
 # --------------------------------------------------------------------------- deceased recipient
 
 def _deceased(c: Ctx, p: dict) -> Hits:
-    b = _subsidies(c)
-    ok = b.person_id.notnull() & b.paid_date.notnull()
-    unj = b.filter(~ok)
-    b = c.with_death(b.filter(ok))
-    return Hits(c.named(b.filter(b.p_death.notnull() & (b.paid_date > b.p_death)), "subsidies"), unj)
+    return deceased(c, _subsidies(c), "subsidies", "paid_date")
 
 
 def _deceased_facts(g: Group, p: dict) -> dict:
@@ -103,10 +98,10 @@ register(Rule(
 
 def _insider(c: Ctx, p: dict) -> Hits:
     b = _subsidies(c)
-    b = b.filter(b.kind.isin(p["kinds"]))
+    scope = b.kind.isin(p["kinds"])
     ok = b.person_id.notnull() & b.paid_date.notnull()
-    unj = b.filter(~ok)
-    h = c.insider_join(b.filter(ok), "region_code", "person_id", "paid_date")
+    unj = Unjudged(b, scope & ~ok)
+    h = c.insider_join(b.filter(scope & ok), "region_code", "person_id", "paid_date")
     return Hits(c.named(h.mutate(year=h.paid_date.year()), "subsidies"), unj)
 
 
@@ -133,11 +128,13 @@ register(Rule(
 def _duplicate(c: Ctx, p: dict) -> Hits:
     b = _subsidies(c)
     ok = b.person_id.notnull() & b.paid_date.notnull() & b.kind.notnull()
-    unj = b.filter(~ok)
+    unj = Unjudged(b, ~ok)
     b = b.filter(ok)
     b = b.mutate(year=b.paid_date.year(), month=b.paid_date.month())
-    b = b.mutate(n_month=b.record_id.count().over(ibis.window(group_by=[b.person_id, b.kind, b.year, b.month])))
-    return Hits(c.named(b.filter(b.n_month >= p["min_count"]), "subsidies"), unj)
+    key = ["person_id", "kind", "year", "month"]
+    agg = b.group_by(key).aggregate(n_month=b.record_id.count())      # group + join back: no sort
+    agg = agg.filter(agg.n_month >= p["min_count"])
+    return Hits(c.named(b.join(agg, key), "subsidies"), unj)
 
 
 def _duplicate_facts(g: Group, p: dict) -> dict:
