@@ -171,7 +171,7 @@ def rules_show(
             _ = ibis.pyspark  # registers the backend's compile options
         import datetime as dt
 
-        h = rule.build(Ctx(None, dt.date.today()), sets[""])
+        h = rule.build(Ctx(None, dt.date.today(), dialects[sql.lower()]), sets[""])   # rules may differ per engine
         print(ibis.to_sql(h.table, dialect=dialects[sql.lower()]))
 
 
