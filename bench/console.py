@@ -9,8 +9,9 @@ warm-up.
 Then the first request after a start: for each page a fresh Python process imports the
 app, runs its start-up (the lifespan, as uvicorn does before it accepts connections) and
 requests the page once with the signed-in user's session cookie — what the first person
-to open that page after a restart waits for (``--no-first`` skips it).  Writes
-``bench/out/console-<engine>.json``.
+to open that page after a restart waits for (``--no-first`` skips it; ``--no-warm`` starts
+the app without its warm-up, ``web/warm.py``, to see what that saves).  Writes
+``bench/out/console-<engine>[-no-warm].json``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ PAGES = [
 ]
 
 
-def first_request(url: str, cookie: str, path: str) -> dict:
+def first_request(url: str, cookie: str, path: str, warm: str = "warm") -> dict:
     """In this (fresh) process: start the app like a server does, then time one request and a second."""
     t0 = time.perf_counter()
     from fastapi.testclient import TestClient
@@ -50,7 +51,7 @@ def first_request(url: str, cookie: str, path: str) -> dict:
     from oversight.api.deps import COOKIE
     from oversight.web.app import create_app
 
-    app = create_app(url, deliver_every=None)
+    app = create_app(url, deliver_every=None, warm=warm == "warm")
     with TestClient(app, follow_redirects=False) as c:     # runs the lifespan start-up, as uvicorn does
         started = time.perf_counter() - t0
         warm = getattr(app.state, "warm_report", None)
@@ -65,10 +66,11 @@ def first_request(url: str, cookie: str, path: str) -> dict:
             "warm_up": warm}
 
 
-def _first_in_fresh_process(home: Path, url: str, cookie: str, path: str) -> dict:
+def _first_in_fresh_process(home: Path, url: str, cookie: str, path: str, warm: bool = True) -> dict:
     env = dict(os.environ, OVERSIGHT_HOME=str(home))
     root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-m", "bench.console", "--child", url, cookie, path], cwd=root, env=env,
+    out = subprocess.run([sys.executable, "-m", "bench.console", "--child", url, cookie, path,
+                          "warm" if warm else "cold"], cwd=root, env=env,
                          capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(f"first request of {path} failed:\n{out.stderr[-2000:]}")
@@ -78,7 +80,7 @@ def _first_in_fresh_process(home: Path, url: str, cookie: str, path: str) -> dic
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
-        print(json.dumps(first_request(*argv[1:4])))
+        print(json.dumps(first_request(*argv[1:5])))
         return 0
     ap = argparse.ArgumentParser(prog="bench.console")
     ap.add_argument("--warnings", type=int, default=100_000)
@@ -86,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--database", default=None, help="app database URL (default: a fresh SQLite file)")
     ap.add_argument("--limit-ms", type=float, default=200.0)
     ap.add_argument("--no-first", action="store_true", help="skip the first request after a start")
+    ap.add_argument("--no-warm", action="store_true",
+                    help="start the app without its warm-up for the first requests (to see what it saves)")
     args = ap.parse_args(argv)
 
     home = Path(tempfile.mkdtemp(prefix="ov-bench-console-"))
@@ -168,16 +172,18 @@ def main(argv: list[str] | None = None) -> int:
                 if path.endswith("?cold") or (name == "admin" and not who.startswith("admin")):
                     continue
                 path = path.format(wid=wid, pid=pid)
-                res = _first_in_fresh_process(home, url, cookies[who], path)
+                res = _first_in_fresh_process(home, url, cookies[who], path, warm=not args.no_warm)
                 first[f"{who} {name}"] = {**res, "path": path}
                 print(f"{who:20} {name:40} first request after start {res['first_ms']:7.1f} ms "
                       f"(second {res['second_ms']:6.1f} ms; start-up {res['start_s']:.1f} s)", flush=True)
     out = {"warnings": args.warnings, "engine": url.split(":", 1)[0], "seed_seconds": round(seeded, 1),
            "load_average": [round(x, 2) for x in os.getloadavg()],
-           "runs": args.runs, "pages": results, "first_request_after_start": first}
+           "runs": args.runs, "pages": results, "first_request_after_start": first,
+           "first_request_warm_up": not args.no_warm}
     Path(__file__).resolve().parent.joinpath("out").mkdir(exist_ok=True)
     engine = "postgresql" if url.startswith("postgres") else "sqlite"
-    Path(__file__).resolve().parent.joinpath("out", f"console-{engine}.json").write_text(json.dumps(out, indent=1))
+    name = f"console-{engine}" + ("-no-warm" if args.no_warm else "")
+    Path(__file__).resolve().parent.joinpath("out", f"{name}.json").write_text(json.dumps(out, indent=1))
     slow = [k for k, v in results.items() if v["median_ms"] > args.limit_ms]
     slow += [f"{k} (first after start)" for k, v in first.items() if v["first_ms"] > args.limit_ms]
     if slow:

@@ -11,14 +11,16 @@ from oversight.web.app import create_app
 from oversight.workflow.testing import CODES
 
 
-def test_lifespan_warms_everything_the_first_request_needs(lite, oversight_home):
+def test_lifespan_warms_everything_the_first_request_needs(console, oversight_home):
+    lite = console          # SQLite and PostgreSQL
     dashboard._cache.clear()
     i18n.translations.cache_clear()
     web._envs.clear()
     app = create_app(lite.env.url, deliver_every=None)
     with TestClient(app):
         report = app.state.warm_report
-    assert report["routes"] > 0 and report["total"] > 0
+    assert report["routes"] > 0 and report["total"] > 0 and "statements" in report
+    assert "failed" not in report, report["failed"]
     assert report["figures_now"] == len(warm.figure_regions(lite.env.url)) >= 3
     assert report["figures_later"] == 0
     # templates compiled for both languages, bytecode kept in the home's cache for the next start
@@ -46,6 +48,7 @@ def test_a_failing_step_does_not_stop_the_start(lite, monkeypatch):
 
     monkeypatch.setattr(warm, "gettext", boom)
     report = warm.start(lite.env.url)
+    assert report["failed"] == ["gettext: RuntimeError: no catalogue"]
     assert "gettext" in report and report["templates"] >= 0 and report["figures_now"] >= 1
 
 

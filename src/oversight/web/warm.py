@@ -10,7 +10,8 @@ start cost 0.5–2 s where the same page warm takes 5–70 ms.  What the first r
   restart loads them instead of compiling again (≈10 ms);
 - the gettext catalogues, compiled from the ``.po`` files in memory by Babel (≈40–200 ms);
 - importing the rule registry (Ibis) and reading the rule settings;
-- the first connections of the app database's pool, and the first queries' SQL compilation;
+- the first connections of the app database's pool, and compiling the SQL of the session
+  look-up and the warning list (SQLAlchemy caches compiled statements per engine);
 - the dashboard's figures (大数据账) of a region, 0.1–0.5 s with 100k warnings: computed here
   for the regions accounts are bound to, top of the tree first, within a time budget (the
   rest in a background thread); they are then kept fresh by the dashboard's own memo.
@@ -36,6 +37,7 @@ def _timed(report: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
         return fn()
     except Exception as exc:  # noqa: BLE001 - warming is an optimisation; the request does it otherwise
         log.warning("warm-up step %s failed: %s", name, exc)
+        report.setdefault("failed", []).append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
         return None
     finally:
         report[name] = round(time.perf_counter() - t, 3)
@@ -144,6 +146,34 @@ def pool(url: str, connections: int = 4) -> None:
         s.scalar(select(func.max(Warning.as_of)))
 
 
+def statements(url: str) -> None:
+    """Compile (SQLAlchemy caches compiled SQL per engine) the statements every console request runs:
+    the session look-up and a first page of the warning list of an account at the top.  Read-only."""
+    from secrets import token_urlsafe
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+    from starlette.datastructures import QueryParams
+
+    from .. import db
+    from ..auth import service as auth
+    from ..auth.models import User
+    from ..console import queries
+    from ..regions.models import Region
+    from ..workflow.errors import DomainError
+
+    with Session(db.engine(url)) as s:
+        try:
+            auth.resolve_session(s, token_urlsafe(24))      # no such session: only the SELECT is compiled
+        except DomainError:
+            pass
+        user = s.scalar(select(User).join(Region, Region.code == User.region_code).where(User.active.is_(True))
+                        .order_by(Region.depth, User.id).limit(1))
+        if user is not None:
+            queries.list_warnings(s, user, queries.parse_filter(QueryParams("")))
+        s.rollback()
+
+
 def warehouse_driver() -> None:
     """Import the driver the console reads the warehouse with (DuckDB or psycopg)."""
     from urllib.parse import urlparse
@@ -167,10 +197,10 @@ def figure_regions(url: str, limit: int = 200) -> list[str]:
     from sqlalchemy.orm import Session
 
     with Session(db.engine(url)) as s:
-        rows = s.execute(select(Region.code).join(User, User.region_code == Region.code)
+        rows = s.execute(select(Region.depth, Region.code).join(User, User.region_code == Region.code)
                          .where(User.active.is_(True)).distinct().order_by(Region.depth, Region.code)
-                         .limit(limit)).scalars().all()
-    return list(rows)
+                         .limit(limit)).all()
+    return [code for _depth, code in rows]
 
 
 def figures(url: str, codes: list[str], budget: float) -> list[str]:
@@ -202,6 +232,7 @@ def start(url: str, app: Any = None, *, figure_budget: float = 3.0, background: 
     _timed(report, "templates", templates)
     _timed(report, "rules", lambda: rules(url))
     _timed(report, "pool", lambda: pool(url))
+    _timed(report, "statements", lambda: statements(url))
     _timed(report, "warehouse_driver", warehouse_driver)
     codes = _timed(report, "figure_regions", lambda: figure_regions(url)) or []
     rest = _timed(report, "figures", lambda: figures(url, codes, figure_budget)) or []
