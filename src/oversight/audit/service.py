@@ -7,6 +7,11 @@ chain.  Each entry's hash covers its content and the previous entry's hash, and 
 keeps the last sequence number and hash: ``verify()`` therefore detects an edited entry
 (hash mismatch), a removed one (gap in the sequence or broken link), a reordered one
 (broken link) and a truncated tail (head mismatch).
+
+``record_later()`` is for views of protected data: the entry is queued for the process's
+background writer (``writer.py``), which appends batches through the same ``append_entries``,
+so a reader does not wait on the chain lock.  ``verify()`` and the ``/audit`` reader first wait
+for this process's queued entries.
 """
 
 from __future__ import annotations
@@ -46,6 +51,19 @@ def entry_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _fields(action: str, actor: Any, outcome: str, object_type: str, object_id: str, region_code: str | None,
+            before: dict | None, after: dict | None, comment: str) -> dict[str, Any]:
+    if actor is None:
+        actor_id, actor_name = None, ""
+    elif isinstance(actor, str):
+        actor_id, actor_name = None, actor
+    else:
+        actor_id, actor_name = actor.id, actor.username
+    return {"at": _now(), "actor_id": actor_id, "actor": actor_name[:64], "action": action, "outcome": outcome,
+            "object_type": object_type, "object_id": str(object_id)[:64], "region_code": region_code,
+            "before": _jsonable(before), "after": _jsonable(after), "comment": comment or ""}
+
+
 def record(session: Session, action: str, *, actor: Any = None, outcome: str = "ok",
            object_type: str = "", object_id: str = "", region_code: str | None = None,
            before: dict | None = None, after: dict | None = None, comment: str = "") -> None:
@@ -54,23 +72,39 @@ def record(session: Session, action: str, *, actor: Any = None, outcome: str = "
     ``actor`` is a user (anything with ``id`` and ``username``), a string (``system``, a
     username that failed to log in) or None.
     """
-    if actor is None:
-        actor_id, actor_name = None, ""
-    elif isinstance(actor, str):
-        actor_id, actor_name = None, actor
-    else:
-        actor_id, actor_name = actor.id, actor.username
-    session.info.setdefault(_PENDING, []).append({
-        "at": _now(), "actor_id": actor_id, "actor": actor_name[:64], "action": action, "outcome": outcome,
-        "object_type": object_type, "object_id": str(object_id)[:64], "region_code": region_code,
-        "before": _jsonable(before), "after": _jsonable(after), "comment": comment or "",
-    })
+    session.info.setdefault(_PENDING, []).append(
+        _fields(action, actor, outcome, object_type, object_id, region_code, before, after, comment))
+
+
+def record_later(session: Session, action: str, *, actor: Any = None, outcome: str = "ok",
+                 object_type: str = "", object_id: str = "", region_code: str | None = None,
+                 before: dict | None = None, after: dict | None = None, comment: str = "") -> None:
+    """Hand one entry to the background writer of ``session``'s database (see ``writer.py``).
+
+    For reads of protected data: the entry does not depend on the session's transaction and
+    is written within ``[audit] view_flush_ms`` (or at the latest when the app shuts down).
+    """
+    from . import writer
+
+    fields = _fields(action, actor, outcome, object_type, object_id, region_code, before, after, comment)
+    writer.submit(session.get_bind().engine, fields)
+
+
+def flush_later(session: Session, timeout: float | None = 30.0) -> bool:
+    """Wait until this process's queued entries for ``session``'s database are in the chain."""
+    from . import writer
+
+    return writer.flush(session.get_bind().engine, timeout)
 
 
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
+    if pending:
+        append_entries(session, pending)
+
+
+def append_entries(session: Session, pending: list[dict[str, Any]]) -> None:
+    """Chain ``pending`` onto the log in ``session``'s transaction (the caller commits)."""
     # take the chain lock first: the UPDATE row-locks the head (PostgreSQL) / takes the write lock (SQLite)
     res = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
     if res.rowcount == 0:
@@ -120,6 +154,7 @@ class VerifyReport:
 
 def verify(session: Session, batch: int = 5000) -> VerifyReport:
     """Walk the chain in sequence order and report every break."""
+    flush_later(session)
     report = VerifyReport()
     expected_seq, prev = 1, GENESIS
     last_seq = 0

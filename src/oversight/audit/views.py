@@ -56,6 +56,7 @@ def list_audit(s: DB, user: CurrentUser,
     """Entries about your region's subtree, and entries without a region (logins, refusals of
     unknown or invisible objects) made by users in it; newest first."""
     perm.require(user, "audit.read")
+    service.flush_later(s)             # this process's queued views first: a reader sees what it just did
     scope = select(Region.code).where(Region.path.like(user.region.path + "%"))
     actors = select(User.id).where(User.region_code.in_(scope))
     q = select(AuditEntry).where(or_(AuditEntry.region_code.in_(scope),
