@@ -254,13 +254,14 @@ def logout(session: Session, token: str) -> None:
 def resolve_session(session: Session, token: str, at: dt.datetime | None = None) -> tuple[User, LoginSession]:
     at = at or now()
     s = settings()
-    ls = session.get(LoginSession, _sha(token))
+    row = session.execute(select(LoginSession, User).outerjoin(User, User.id == LoginSession.user_id)
+                          .where(LoginSession.id == _sha(token))).first()      # one round trip
+    ls, user = row if row is not None else (None, None)
     if ls is None or ls.ended:
         raise Unauthorized("not signed in (unknown or ended session)", code="no_session")
     if ls.expires_at <= at or ls.last_seen_at + dt.timedelta(minutes=s.session_idle_minutes) <= at:
         ls.ended = True
         raise Unauthorized("session expired: sign in again", code="session_expired")
-    user = session.get(User, ls.user_id)
     if user is None or not user.active:
         raise Unauthorized("account disabled", code="account_disabled")
     if (at - ls.last_seen_at).total_seconds() > 60:
@@ -292,12 +293,15 @@ def revoke_token(session: Session, tok: ApiToken, actor: object) -> None:
 
 def resolve_token(session: Session, plain: str, at: dt.datetime | None = None) -> User:
     at = at or now()
-    tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha(plain)))
+    # a token is looked up by its sha256 (it is random, 256 bits: no slow hash needed), with its
+    # user and the user's region in the same round trip
+    row = session.execute(select(ApiToken, User).outerjoin(User, User.id == ApiToken.user_id)
+                          .where(ApiToken.token_hash == _sha(plain))).first()
+    tok, user = row if row is not None else (None, None)
     if tok is None or tok.revoked:
         raise Unauthorized("unknown or revoked API token", code="bad_token")
     if tok.expires_at is not None and tok.expires_at <= at:
         raise Unauthorized("API token expired", code="token_expired")
-    user = session.get(User, tok.user_id)
     if user is None or not user.active:
         raise Unauthorized("account disabled", code="account_disabled")
     if tok.last_used_at is None or (at - tok.last_used_at).total_seconds() > 300:

@@ -11,12 +11,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ..api.deps import DB, CurrentUser
+from ..api.deps import DB, AsyncDB, AsyncUser, CurrentUser, in_thread
 from ..api.errors import ERROR_RESPONSES
 from ..api.types import IntId, RegionCode, Text, WarningIdPath
 from ..audit import service as audit
 from ..auth import permissions as perm
+from ..auth.models import User
 from ..regions.models import Region
 from ..warnings.models import Warning, WarningRecord
 from . import params as params_mod
@@ -152,8 +154,8 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
 
 
 @router.get("/warnings", response_model=WarningPage, tags=["warnings"])
-def list_warnings(
-    s: DB, user: CurrentUser,
+async def list_warnings(
+    s: AsyncDB, user: AsyncUser,
     status: Annotated[list[Status] | None, Query()] = None,
     severity: Annotated[list[Literal["red", "orange", "yellow"]] | None, Query()] = None,
     rule: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")] = None,
@@ -164,35 +166,53 @@ def list_warnings(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     """Warnings in your region's subtree, newest first (keyset pagination)."""
+    return await in_thread(s, warning_page, s, user, status=status, severity=severity, rule=rule, region=region,
+                           handling_region=handling_region, overdue=overdue, limit=limit, cursor=cursor)
+
+
+def warning_page(s: Session, user: User, *, status: list[str] | None = None, severity: list[str] | None = None,
+                 rule: str | None = None, region: str | None = None, handling_region: str | None = None,
+                 overdue: bool | None = None, limit: int = 50, cursor: str | None = None) -> dict:
+    """One page of ``GET /warnings`` (the query; the endpoint only hands it to a worker thread)."""
     perm.require(user, "warnings.read")
     scope_path = user.region.path
     if region:
         r = s.get(Region, region)
         perm.require_scope(user, r, f"region {region}")
         scope_path = r.path
-    q = (select(Warning.id, Warning.rule, Warning.severity, Warning.area, Warning.region_code, Warning.status,
-                Warning.amount, Warning.as_of, Warning.record_count, Warning.first_seen_at, Warning.version,
-                WorkflowState.colour, WorkflowState.handling_region, WorkflowState.step, WorkflowState.due_date)
-         .outerjoin(WorkflowState, WorkflowState.warning_id == Warning.id)
-         # the subtree's codes as a list (not a sub-select): the planner then knows how many rows
-         # match and walks the (first_seen_at, id) index backwards, stopping after one page
-         .where(Warning.region_code.in_(s.scalars(select(Region.code).where(Region.path.like(scope_path + "%")))
-                                        .all())))
+    # the subtree's codes as a list (not a sub-select): the planner then knows how many rows
+    # match and walks the (first_seen_at, id) index backwards, stopping after one page
+    codes = s.scalars(select(Region.code).where(Region.path.like(scope_path + "%"))).all()
+    conds = [Warning.region_code.in_(codes)]
     if status:
-        q = q.where(Warning.status.in_(status))
+        conds.append(Warning.status.in_(status))
     if severity:
-        q = q.where(Warning.severity.in_(severity))
+        conds.append(Warning.severity.in_(severity))
     if rule:
-        q = q.where(Warning.rule == rule)
-    if handling_region:
-        q = q.where(WorkflowState.handling_region == handling_region)
-    if overdue is not None:
-        cond = service.overdue_filter(dt.date.today())
-        q = q.where(cond if overdue else ~cond | WorkflowState.due_date.is_(None))
+        conds.append(Warning.rule == rule)
     if cursor:
         ts, wid = _decode_cursor(cursor)
-        q = q.where((Warning.first_seen_at < ts) | ((Warning.first_seen_at == ts) & (Warning.id < wid)))
-    rows = s.execute(q.order_by(Warning.first_seen_at.desc(), Warning.id.desc()).limit(limit + 1)).all()
+        conds.append((Warning.first_seen_at < ts) | ((Warning.first_seen_at == ts) & (Warning.id < wid)))
+    wf_conds = []
+    if handling_region:
+        wf_conds.append(WorkflowState.handling_region == handling_region)
+    if overdue is not None:
+        cond = service.overdue_filter(dt.date.today())
+        wf_conds.append(cond if overdue else ~cond | WorkflowState.due_date.is_(None))
+    cols = (Warning.id, Warning.rule, Warning.severity, Warning.area, Warning.region_code, Warning.status,
+            Warning.amount, Warning.as_of, Warning.record_count, Warning.first_seen_at, Warning.version)
+    wf_cols = (WorkflowState.colour, WorkflowState.handling_region, WorkflowState.step, WorkflowState.due_date)
+    if wf_conds:
+        q = (select(*cols, *wf_cols).outerjoin(WorkflowState, WorkflowState.warning_id == Warning.id)
+             .where(*conds, *wf_conds).order_by(Warning.first_seen_at.desc(), Warning.id.desc()).limit(limit + 1))
+    else:
+        # the page first, then its workflow rows: a plan that sorts (rare filters, stale statistics)
+        # sorts warnings only and joins 51 rows, not every match
+        page = (select(*cols).where(*conds).order_by(Warning.first_seen_at.desc(), Warning.id.desc())
+                .limit(limit + 1).subquery())
+        q = (select(page, *wf_cols).outerjoin(WorkflowState, WorkflowState.warning_id == page.c.id)
+             .order_by(page.c.first_seen_at.desc(), page.c.id.desc()))
+    rows = s.execute(q).all()
     items = [{"id": r.id, "rule": r.rule, "severity": r.severity, "colour": r.colour or r.severity, "area": r.area,
               "region_code": r.region_code, "status": r.status, "amount": r.amount, "as_of": r.as_of,
               "record_count": r.record_count, "first_seen_at": r.first_seen_at, "version": r.version,
@@ -229,13 +249,19 @@ def detail(s: DB, user, w: Warning, region: Region) -> dict:  # noqa: ANN001
 
 
 @router.get("/warnings/{warning_id}", response_model=WarningDetail, tags=["warnings"])
-def get_warning(warning_id: WarningIdPath, s: DB, user: CurrentUser) -> dict:
+async def get_warning(warning_id: WarningIdPath, s: AsyncDB, user: AsyncUser) -> dict:
     """The warning with the people and records it names: a view of protected data, audited."""
+    return await in_thread(s, view_warning, s, user, warning_id)
+
+
+def view_warning(s: Session, user: User, warning_id: str) -> dict:
+    """``GET /warnings/{id}``: the detail, and its view handed to the audit writer."""
     perm.require(user, "warnings.read")
     w, region = service.load_visible(s, user, warning_id)
     out = detail(s, user, w, region)
-    audit.record(s, "warning.view", actor=user, object_type="warning", object_id=w.id, region_code=w.region_code)
-    s.commit()
+    # the view is chained by the background writer: a reader never waits on the audit lock
+    audit.record_later(s, "warning.view", actor=user, object_type="warning", object_id=w.id,
+                       region_code=w.region_code)
     return out
 
 
