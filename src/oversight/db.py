@@ -39,6 +39,8 @@ def engine(url: str | None = None) -> Engine:
         kwargs: dict = {"future": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        elif url.startswith("postgresql"):
+            kwargs.update(pool_settings())
         eng = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             @event.listens_for(eng, "connect")
@@ -49,6 +51,22 @@ def engine(url: str | None = None) -> Engine:
                 cur.close()
         _engines[url] = eng
     return _engines[url]
+
+
+def pool_settings() -> dict[str, int]:
+    """PostgreSQL connections kept per process (``[app] pool_size``, default 20) and the extra ones
+    allowed under load (``[app] max_overflow``, default 10).  The server runs requests in up to 40
+    threads; with SQLAlchemy's default (5 + 10) requests queued for a connection and the extra ones
+    were closed as soon as they were returned, so every burst reconnected to PostgreSQL.  Mind the
+    server's ``max_connections`` (100 by default): workers × (pool_size + max_overflow) must fit."""
+    raw = config.settings().section("app")
+    out = {}
+    for key, default in (("pool_size", 20), ("max_overflow", 10)):
+        value = raw.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"oversight.toml [app] {key} must be a whole number >= 0, not {value!r}")
+        out[key] = value
+    return out
 
 
 def dispose_all() -> None:
