@@ -64,6 +64,13 @@ def contract_schema(name: str) -> dict[str, str]:
     return {c.name: _KIND_DTYPE.get(c.kind, "string") for c in TABLES[name].columns}
 
 
+#: what named() adds about the person of a hit row
+NAMED_COLUMNS = {"p_method": "string", "p_confidence": "float64", "p_status": "string", "p_given_id": "string",
+                 "p_detail": "string", "p_name": "string", "p_death": "date"}
+#: engines where named() leaves those to a lookup after the query (engine.name_rows)
+NAME_LOOKUP_ENGINES = ("duckdb", "postgres")
+
+
 class RuleError(ValueError):
     """Bad input to the rule engine (unknown rule, wrong parameter, bad date); the message says why."""
 
@@ -210,21 +217,33 @@ class Ctx:
                 self._cache[name] = self.backend.table(name)
         return self._cache[name]
 
-    def t(self, name: str) -> ir.Table:
-        """A contract table as known on the as-of date: activity rows dated after it are not seen."""
+    def t(self, name: str, dated: bool = False) -> ir.Table:
+        """A contract table as known on the as-of date: activity rows dated after it are not seen.
+
+        ``dated``: only rows with a date (on or before the as-of date) — for hits of rules that need
+        the date; the rows without one are what such rules count as not judged, from ``t(name)``.
+        """
         t = self.raw(name)
         col = AS_OF_COLUMN.get(name)
         if col is None:
             return t
         d = t[col].date() if col == "paid_at" else t[col]
-        return t.filter(d.isnull() | (d <= self.D))
+        return t.filter(d <= self.D) if dated else t.filter(d.isnull() | (d <= self.D))
 
     # ---- people
-    def with_person(self, base: ir.Table, table_name: str, id_col: str) -> ir.Table:
-        """base + person_id (left join on person_of_record); how it was resolved comes later, in named()."""
+    def with_person(self, base: ir.Table, table_name: str, id_col: str, resolved: bool = False) -> ir.Table:
+        """base + person_id (left join on person_of_record); how it was resolved comes later, in named().
+
+        ``resolved``: only rows whose person is known (inner join) — for hits; the others are what the
+        rules count as not judged, from the left join.
+        """
         por = self.raw("person_of_record")
-        por = por.filter(por.table_name == table_name).select(_por_rid=por.record_id, person_id=por.person_id)
-        return base.left_join(por, base[id_col] == por._por_rid).drop("_por_rid")
+        por = por.filter(por.table_name == table_name)
+        if resolved:
+            por = por.filter(por.person_id.notnull())
+        por = por.select(_por_rid=por.record_id, person_id=por.person_id)
+        join = base.join if resolved else base.left_join
+        return join(por, base[id_col] == por._por_rid).drop("_por_rid")
 
     def with_death(self, t: ir.Table) -> ir.Table:
         """t (with person_id) + p_death, the register's death date."""
@@ -236,8 +255,17 @@ class Ctx:
         """Hits + how the person was resolved (p_method, p_confidence, p_status, p_given_id, p_detail),
         p_name (register name, else the name the row gives), p_death and table_name.
 
-        Joined late, on hits only: the resolution's text columns are not dragged through the big joins.
+        On hits only, never dragged through the big joins.  On DuckDB and PostgreSQL the values are
+        looked up after the query, for the hit rows of every rule at once (``engine.name_rows``: a
+        filter on a list of ids, where a join would hash the whole register for each rule); the
+        query carries empty columns and ``_name_table``.  On other engines they are joined here.
         """
+        if self.engine in NAME_LOOKUP_ENGINES:
+            cols = {c: ibis.null(ty) for c, ty in NAMED_COLUMNS.items() if c not in t.columns}
+            cols["_name_table"] = ibis.literal(table_name)
+            if "table_name" not in t.columns:
+                cols["table_name"] = ibis.literal(table_name)
+            return t.mutate(**cols)
         por = self.raw("person_of_record")
         # only rows not given by a valid id need explaining (no match = valid id, said plainly)
         por = por.filter((por.table_name == table_name) & (por.status != "valid")).select(
@@ -254,6 +282,13 @@ class Ctx:
         j = j.mutate(p_name=ibis.coalesce(j._pp_name, j._p_given_name)).drop("_pp_name", "_p_given_name")
         # the table's name is a constant: added here, not carried through the joins and windows above
         return j if "table_name" in j.columns else j.mutate(table_name=ibis.literal(table_name))
+
+    def unnamed(self, t: ir.Table, like: ir.Table) -> ir.Table:
+        """t with the columns named() adds to ``like`` as nulls: rows (a company's) that have no person to name."""
+        cols = {c: ibis.null(ty) for c, ty in NAMED_COLUMNS.items() if c in like.columns and c not in t.columns}
+        if "_name_table" in like.columns:
+            cols["_name_table"] = ibis.null("string")
+        return t.mutate(**cols)
 
     def insiders(self) -> ir.Table:
         i = self.raw("insiders")
@@ -347,12 +382,10 @@ def split_chains(t: ir.Table, group: list[str], date: str, order_id: str, amount
                    keep=lambda a: (a.chain_n >= 2) & (a.chain_total >= threshold - EPS))
 
 
-def deceased(c: "Ctx", b: ir.Table, table_name: str, date: str) -> Hits:
-    """Rows of b (with person_id) dated after the person's death in the register; unjudged: no person or date."""
-    ok = b.person_id.notnull() & b[date].notnull()
-    unj = Unjudged(b, ~ok)
-    b = c.with_death(b.filter(ok))
-    return Hits(c.named(b.filter(b.p_death.notnull() & (b[date] > b.p_death)), table_name), unj)
+def deceased(c: "Ctx", b: ir.Table, unjudged: Unjudged, table_name: str, date: str) -> Hits:
+    """Rows of b (with person_id) dated after the person's death in the register."""
+    b = c.with_death(b.filter(b.person_id.notnull() & b[date].notnull()))
+    return Hits(c.named(b.filter(b.p_death.notnull() & (b[date] > b.p_death)), table_name), unjudged)
 
 
 # --------------------------------------------------------------------------- explanation helpers

@@ -477,6 +477,67 @@ def _run_sql(backend: Any, engine: str, sql: str) -> list[dict]:
         return [dict(zip(cols, row)) for row in cur.fetchall()]
 
 
+# --------------------------------------------------------------------------- naming the persons of hits
+#
+# On DuckDB and PostgreSQL a rule's query leaves the person's register name, death date and how the
+# person was resolved empty (base.Ctx.named); they are read here for the hit rows of all the rules
+# of a run at once: a few hundred ids filtered out of persons and person_of_record, where joining
+# those tables in each rule's query built a hash table of the whole register for every rule.
+
+def _lookup(backend: Any, engine: str, sql: str, params: list) -> list[dict]:
+    if engine == "duckdb":
+        cur = backend.con.execute(sql.replace("%s", "?"), params)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+    with backend.con.cursor() as cur:
+        cur.execute(sql.replace("IN (SELECT UNNEST(%s))", "= ANY(%s)"), params)
+        cols = [d.name for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def name_rows(backend: Any, engine: str, rows: list[dict], por_columns: Iterable[str] | None = None) -> None:
+    """Fill p_name, p_death and the resolution (p_method, p_confidence, p_status, p_given_id, p_detail)
+    of the rows that named() marked (``_name_table``) — the values its joins give elsewhere."""
+    todo = [r for r in rows if r.get("_name_table") is not None]
+    if todo:
+        ids = sorted({r["person_id"] for r in todo if r.get("person_id") is not None})
+        people: dict[str, tuple] = {}
+        if ids:
+            people = {p["id_number"]: (p["name"], p["death_date"]) for p in _lookup(
+                backend, engine, "SELECT id_number, name, death_date FROM persons "
+                "WHERE id_number IN (SELECT UNNEST(%s))", [ids])}
+        tables: dict[str, set[str]] = {}
+        for r in todo:
+            tables.setdefault(r["_name_table"], set()).add(r["record_id"])
+        if por_columns is None:
+            por_columns = backend.table("person_of_record").columns
+        detail = "detail" if "detail" in por_columns else "NULL AS detail"
+        resolved: dict[tuple[str, str], dict] = {}
+        for table, rids in sorted(tables.items()):
+            for x in _lookup(backend, engine,
+                             f"SELECT record_id, method, confidence, status, given_id, given_name, {detail} "
+                             "FROM person_of_record WHERE table_name = %s AND status <> 'valid' "
+                             "AND record_id IN (SELECT UNNEST(%s))", [table, sorted(rids)]):
+                resolved[table, x["record_id"]] = x
+        # the rows carry the named() columns empty (p_death may be there already, from with_death)
+        for r in todo:
+            x = resolved.get((r["_name_table"], r["record_id"]))
+            if x is not None:
+                conf = x["confidence"]
+                r["p_method"], r["p_status"], r["p_given_id"], r["p_detail"] = (
+                    x["method"], x["status"], x["given_id"], x["detail"])
+                r["p_confidence"] = None if conf is None else float(conf)
+            pp = people.get(r.get("person_id"))
+            if pp is not None and pp[0] is not None:
+                r["p_name"] = pp[0]
+            elif x is not None:
+                r["p_name"] = x["given_name"]
+            if pp is not None and "p_death" in r:
+                r["p_death"] = pp[1]
+    for r in rows:
+        r.pop("_name_table", None)
+
+
 # --------------------------------------------------------------------------- run
 
 Progress = Callable[[Rule, int, int], None]
@@ -500,6 +561,8 @@ def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engi
     new_entries: dict = {}
     built: dict[str, Hits] = {}                 # rule id -> Hits with its default parameters (for the counts)
     todo: list[tuple[Rule, dict]] = []
+    fetched: list[tuple[RuleResult, dict, list[str], list[dict]]] = []     # result, params, prefixes owned, rows
+    done: dict[str, dict[str, Finding]] = {}
     results = []
     for i, rule in enumerate(rules):
         rc = cfg.get(rule.id)
@@ -510,9 +573,6 @@ def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engi
         t0 = time.perf_counter()
         sets = param_sets(rule, rc, (overrides or {}).get(rule.id))
         res = RuleResult(rule, param_sets=sets)
-        findings: dict[str, Finding] = {}
-        hits: set[tuple[str, str, str]] = set()
-        prefixes = [p for p in sets if p]
         distinct: dict[str, list[str]] = {}
         for prefix, params in sets.items():
             distinct.setdefault(json.dumps(params, sort_keys=True), []).append(prefix)
@@ -530,15 +590,27 @@ def run(backend: Any, as_of: dt.date, rule_ids: list[str] | None = None, *, engi
                 if key == default:
                     built[rule.id] = h
                 rows = _fetch(h.table)
-            for f in group_hits(rule, rows, params, regions):
-                if prefix_for(f.region_code, prefixes) in owned:
-                    findings[f.subject] = f
-                    hits.update((f.subject, t, r) for t, r in f.records)
+            fetched.append((res, params, owned, rows))
         todo.append((rule, sets[""]))
-        res.findings = [findings[s] for s in sorted(findings)]
-        res.hits = len(hits)
         res.seconds = time.perf_counter() - t0
         results.append(res)
+    # the persons of all the hits, named at once
+    t0 = time.perf_counter()
+    all_rows = [r for *_, rows in fetched for r in rows]
+    name_rows(backend, engine, all_rows, ctx.raw("person_of_record").columns)
+    share = (time.perf_counter() - t0) / max(1, len(all_rows))
+    for res, params, owned, rows in fetched:
+        t0 = time.perf_counter()
+        prefixes = [p for p in res.param_sets if p]
+        findings = done.setdefault(res.rule.id, {})
+        for f in group_hits(res.rule, rows, params, regions):
+            if prefix_for(f.region_code, prefixes) in owned:
+                findings[f.subject] = f
+        res.seconds += time.perf_counter() - t0 + share * len(rows)
+    for res in results:
+        findings = done.get(res.rule.id, {})
+        res.findings = [findings[s] for s in sorted(findings)]
+        res.hits = len({(f.subject, t, r) for f in res.findings for t, r in f.records})
     # rows not judged, with the default parameters: one pass per base shared by several rules
     queries = _unjudged_sql(todo, ctx, sentinel_ctx, schema_key, new_entries, built) if use_cache else None
     if queries is None:

@@ -6,14 +6,22 @@ from .base import (Ctx, Group, Hits, Param, Rule, Unjudged, deceased, fmt_date, 
                    resolution)
 
 
-def _labor(c: Ctx):
-    """Labour rows with their person: the base every labour rule reads (and counts its unjudged rows in).
+def _labor(c: Ctx, judged: bool = False):
+    """Labour rows with their person: every labour rule counts the rows it cannot judge in these;
+    ``judged``: only the rows with a work date and a known person (inner join), where the hits are.
 
     ``table_name`` is added by ``named()`` on the hits only.
     """
-    l = c.t("labor")
+    l = c.t("labor", dated=judged)
     b = l.select("record_id", "region_code", "work_date", "days", "amount")
-    return c.with_person(b, "labor", "record_id")
+    return c.with_person(b, "labor", "record_id", resolved=judged)
+
+
+def _unjudged(c: Ctx, days: bool = False) -> Unjudged:
+    """Labour rows without a person or a work date (or, with ``days``, without days)."""
+    a = _labor(c)
+    ok = a.person_id.notnull() & a.work_date.notnull()
+    return Unjudged(a, ~(ok & a.days.notnull()) if days else ~ok)
 
 
 def _who(g: Group) -> dict:
@@ -26,15 +34,13 @@ def _who(g: Group) -> dict:
 # --------------------------------------------------------------------------- days over limit
 
 def _days_over_limit(c: Ctx, p: dict) -> Hits:
-    b = _labor(c)
-    ok = b.person_id.notnull() & b.work_date.notnull() & b.days.notnull()
-    unj = Unjudged(b, ~ok)
-    b = b.filter(ok)
+    b = _labor(c, judged=True)
+    b = b.filter(b.days.notnull())
     b = b.mutate(year=b.work_date.year())
     # group + join back measured faster than a window sum here (hash aggregate vs sort)
     agg = b.group_by(["person_id", "year"]).aggregate(total_days=b.days.sum())
     agg = agg.filter(agg.total_days > p["max_days"])
-    return Hits(c.named(b.join(agg, ["person_id", "year"]), "labor"), unj)
+    return Hits(c.named(b.join(agg, ["person_id", "year"]), "labor"), _unjudged(c, days=True))
 
 
 def _days_over_limit_facts(g: Group, p: dict) -> dict:
@@ -58,15 +64,13 @@ register(Rule(
 # --------------------------------------------------------------------------- same day, several villages
 
 def _same_day(c: Ctx, p: dict) -> Hits:
-    b = _labor(c)
-    ok = b.person_id.notnull() & b.work_date.notnull() & b.days.notnull()
-    unj = Unjudged(b, ~ok)
-    b = b.filter(ok)
+    b = _labor(c, judged=True)
+    b = b.filter(b.days.notnull())
     # two or more villages <=> the day's smallest and largest village code differ
     agg = b.group_by(["person_id", "work_date"]).aggregate(
         day_total=b.days.sum(), v_lo=b.region_code.min(), v_hi=b.region_code.max())
     agg = agg.filter((agg.v_lo != agg.v_hi) & (agg.day_total > p["max_days_per_day"]))
-    return Hits(c.named(b.join(agg, ["person_id", "work_date"]), "labor"), unj)
+    return Hits(c.named(b.join(agg, ["person_id", "work_date"]), "labor"), _unjudged(c, days=True))
 
 
 def _same_day_facts(g: Group, p: dict) -> dict:
@@ -97,11 +101,8 @@ register(Rule(
 # --------------------------------------------------------------------------- insider worker
 
 def _insider_worker(c: Ctx, p: dict) -> Hits:
-    b = _labor(c)
-    ok = b.person_id.notnull() & b.work_date.notnull()
-    unj = Unjudged(b, ~ok)
-    h = c.insider_join(b.filter(ok), "region_code", "person_id", "work_date")
-    return Hits(c.named(h.mutate(year=h.work_date.year()), "labor"), unj)
+    h = c.insider_join(_labor(c, judged=True), "region_code", "person_id", "work_date")
+    return Hits(c.named(h.mutate(year=h.work_date.year()), "labor"), _unjudged(c))
 
 
 def _insider_worker_facts(g: Group, p: dict) -> dict:
@@ -128,7 +129,7 @@ register(Rule(
 # --------------------------------------------------------------------------- deceased worker
 
 def _deceased_worker(c: Ctx, p: dict) -> Hits:
-    return deceased(c, _labor(c), "labor", "work_date")
+    return deceased(c, _labor(c, judged=True), _unjudged(c), "labor", "work_date")
 
 
 def _deceased_worker_facts(g: Group, p: dict) -> dict:

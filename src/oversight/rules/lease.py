@@ -116,10 +116,9 @@ def _insider_lessee(c: Ctx, p: dict) -> Hits:
     hp = hp.mutate(l_link=ibis.null("string"), l_depth=ibis.null("int64"), l_share=ibis.null("float64"),
                    l_chain=ibis.null("string"))
     hc = c.linked_company_join(companies.filter(ok_c), "region_code", "lessee_id", "signed_date")
-    hc = hc.mutate(person_id=hc.l_person, p_name=ibis.null("string"), p_method=ibis.null("string"),
-                   p_confidence=ibis.null("float64"), p_status=ibis.null("string"), p_given_id=ibis.null("string"),
-                   p_detail=ibis.null("string"))
-    return Hits(hp.select(_COLS).union(hc.select(_COLS)), unj)
+    hc = c.unnamed(hc.mutate(person_id=hc.l_person), hp)
+    cols = _COLS + (["_name_table"] if "_name_table" in hp.columns else [])
+    return Hits(hp.select(cols).union(hc.select(cols)), unj)
 
 
 def _insider_lessee_facts(g: Group, p: dict) -> dict:

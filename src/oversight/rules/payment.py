@@ -12,8 +12,9 @@ CATEGORY_ZH = {"salary": "工资", "labor": "劳务", "subsidy": "补助", "proj
 CHANNEL_ZH = {"card": "村务卡", "transfer": "转账", "cash": "现金"}
 
 
-def _payments(c: Ctx):
-    t = c.t("payments")
+def _payments(c: Ctx, dated: bool = False):
+    """Payments as of the scan date (``dated``: only those with a paid time)."""
+    t = c.t("payments", dated=dated)
     b = t.select("payment_id", "region_code", "account_no", "payee_kind", "payee_id", "payee_name", "paid_at",
                  "channel", "category", "has_invoice", "approved_at", amount=t.amount.cast("float64"))
     return b.mutate(table_name=ibis.literal("payments"), record_id=b.payment_id, paid_date=b.paid_at.date(),
@@ -135,15 +136,17 @@ _CHAIN_COLS = ["table_name", "record_id", "payment_id", "region_code", "account_
 
 
 def _duplicate(c: Ctx, p: dict) -> Hits:
-    b = _payee_keyed(c, _payments(c))
-    ok = b.account_no.notnull() & b.payee.notnull() & b.amount.notnull() & b.paid_at.notnull()
-    unj = Unjudged(b, ~ok)                 # the same base as _unjudged()
-    b = b.filter(ok)
+    def ok(t):  # noqa: ANN001, ANN202
+        return t.account_no.notnull() & t.payee.notnull() & t.amount.notnull() & t.paid_at.notnull()
+
+    unj = _unjudged(c, lambda a: ~ok(a))
+    b = _payee_keyed(c, _payments(c, dated=True))
+    b = b.filter(ok(b))
     b = b.mutate(amount_key=b.amount)      # the same decimal gives the same double on every engine
     hit = chained(b, ["account_no", "payee", "amount_key"], "paid_date", "payment_id", p["within_days"],
                   keep=lambda a: a.chain_n >= 2)
     hit = hit.select("payment_id", "payee", "amount_key", "chain_no", "first_date", "last_date", dup_n=hit.chain_n)
-    return Hits(_payments(c).select(_CHAIN_COLS).join(hit, "payment_id"), unj)
+    return Hits(_payments(c, dated=True).select(_CHAIN_COLS).join(hit, "payment_id"), unj)
 
 
 def _dup_facts(g: Group, p: dict) -> dict:
@@ -171,12 +174,14 @@ register(Rule(
 # --------------------------------------------------------------------------- split below approval
 
 def _split(c: Ctx, p: dict) -> Hits:
-    b = _payee_keyed(c, _payments(c))
-    ok = b.payee.notnull() & b.amount.notnull() & b.paid_at.notnull()
-    unj = Unjudged(b, ~ok)
-    hit = split_chains(b.filter(ok), ["region_code", "payee"], "paid_date", "payment_id", "amount", p["threshold"],
+    def ok(t):  # noqa: ANN001, ANN202
+        return t.payee.notnull() & t.amount.notnull() & t.paid_at.notnull()
+
+    unj = _unjudged(c, lambda a: ~ok(a))
+    b = _payee_keyed(c, _payments(c, dated=True))
+    hit = split_chains(b.filter(ok(b)), ["region_code", "payee"], "paid_date", "payment_id", "amount", p["threshold"],
                        p["chain_days"])
-    return Hits(_payments(c).select(_CHAIN_COLS).join(hit.drop("region_code"), "payment_id"), unj)
+    return Hits(_payments(c, dated=True).select(_CHAIN_COLS).join(hit.drop("region_code"), "payment_id"), unj)
 
 
 def _split_facts(g: Group, p: dict) -> dict:
@@ -225,10 +230,9 @@ def _insider(c: Ctx, p: dict) -> Hits:
     hp = hp.mutate(l_link=ibis.null("string"), l_depth=ibis.null("int64"), l_share=ibis.null("float64"),
                    l_chain=ibis.null("string"))
     hc = c.linked_company_join(companies.filter(ok_c), "region_code", "payee_id", "paid_date")
-    hc = hc.mutate(person_id=hc.l_person, p_name=ibis.null("string"), p_method=ibis.null("string"),
-                   p_confidence=ibis.null("float64"), p_status=ibis.null("string"), p_given_id=ibis.null("string"),
-                   p_detail=ibis.null("string"))
-    return Hits(hp.select(_COLS).union(hc.select(_COLS)), unj)
+    hc = c.unnamed(hc.mutate(person_id=hc.l_person), hp)
+    cols = _COLS + (["_name_table"] if "_name_table" in hp.columns else [])
+    return Hits(hp.select(cols).union(hc.select(cols)), unj)
 
 
 def _insider_facts(g: Group, p: dict) -> dict:

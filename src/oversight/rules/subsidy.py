@@ -6,12 +6,21 @@ from .base import (KIND_ZH, MEANS_TESTED_KINDS, Ctx, Group, Hits, Param, Rule, U
                    fmt_date, fmt_money, insider_path, register, resolution)
 
 
-def _subsidies(c: Ctx):
-    """Subsidy rows with their person: the base every subsidy rule reads (and counts its unjudged rows in)."""
-    s = c.t("subsidies")
+def _subsidies(c: Ctx, judged: bool = False):
+    """Subsidy rows with their person: every subsidy rule counts the rows it cannot judge in these;
+    ``judged``: only the rows with a paid date and a known person (inner join), where the hits are."""
+    s = c.t("subsidies", dated=judged)
     b = s.select("record_id", "region_code", "kind", "amount", "paid_date", "recipient_name")
-    b = c.with_person(b, "subsidies", "record_id")
+    b = c.with_person(b, "subsidies", "record_id", resolved=judged)
     return b.mutate(amount=b.amount.cast("float64"))
+
+
+def _unjudged(c: Ctx, kinds: list[str] | None = None, kind: bool = False) -> Unjudged:
+    """Subsidy rows (of these kinds) without a person or a paid date (or, with ``kind``, without a kind)."""
+    a = _subsidies(c)
+    ok = a.person_id.notnull() & a.paid_date.notnull()
+    bad = ~(ok & a.kind.notnull()) if kind else ~ok
+    return Unjudged(a, a.kind.isin(kinds) & bad if kinds is not None else bad)
 
 
 def _who(g: Group) -> dict:
@@ -28,11 +37,9 @@ def _who(g: Group) -> dict:
 # --------------------------------------------------------------------------- company owner
 
 def _company_owner(c: Ctx, p: dict) -> Hits:
-    b = _subsidies(c)
-    scope = b.kind.isin(p["kinds"])
-    ok = b.person_id.notnull() & b.paid_date.notnull()
-    unj = Unjudged(b, scope & ~ok)
-    b = b.filter(scope & ok)
+    unj = _unjudged(c, p["kinds"])
+    b = _subsidies(c, judged=True)
+    b = b.filter(b.kind.isin(p["kinds"]))
     cl = c.raw("company_links")
     links = cl.filter(cl.depth <= p["max_depth"]).select(
         l_person=cl.person_id, l_credit=cl.credit_code, l_link=cl.link, l_depth=cl.depth,
@@ -72,7 +79,7 @@ register(Rule(
 # --------------------------------------------------------------------------- deceased recipient
 
 def _deceased(c: Ctx, p: dict) -> Hits:
-    return deceased(c, _subsidies(c), "subsidies", "paid_date")
+    return deceased(c, _subsidies(c, judged=True), _unjudged(c), "subsidies", "paid_date")
 
 
 def _deceased_facts(g: Group, p: dict) -> dict:
@@ -97,11 +104,9 @@ register(Rule(
 # --------------------------------------------------------------------------- insider recipient
 
 def _insider(c: Ctx, p: dict) -> Hits:
-    b = _subsidies(c)
-    scope = b.kind.isin(p["kinds"])
-    ok = b.person_id.notnull() & b.paid_date.notnull()
-    unj = Unjudged(b, scope & ~ok)
-    h = c.insider_join(b.filter(scope & ok), "region_code", "person_id", "paid_date")
+    unj = _unjudged(c, p["kinds"])
+    b = _subsidies(c, judged=True)
+    h = c.insider_join(b.filter(b.kind.isin(p["kinds"])), "region_code", "person_id", "paid_date")
     return Hits(c.named(h.mutate(year=h.paid_date.year()), "subsidies"), unj)
 
 
@@ -126,10 +131,9 @@ register(Rule(
 # --------------------------------------------------------------------------- duplicate
 
 def _duplicate(c: Ctx, p: dict) -> Hits:
-    b = _subsidies(c)
-    ok = b.person_id.notnull() & b.paid_date.notnull() & b.kind.notnull()
-    unj = Unjudged(b, ~ok)
-    b = b.filter(ok)
+    unj = _unjudged(c, kind=True)
+    b = _subsidies(c, judged=True)
+    b = b.filter(b.kind.notnull())
     b = b.mutate(year=b.paid_date.year(), month=b.paid_date.month())
     key = ["person_id", "kind", "year", "month"]
     agg = b.group_by(key).aggregate(n_month=b.record_id.count())      # group + join back: no sort
