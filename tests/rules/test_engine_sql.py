@@ -162,3 +162,16 @@ def test_warm_run_from_cached_sql_equals_cold_run(duck_fixture):
     day = dt.date(2025, 6, 30)                                           # the date is put into the cached SQL
     assert _findings(run(duck_fixture.ibis, day, config={})) == _findings(
         run(duck_fixture.ibis, day, config={}, cache=False))
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_identity_columns_from_the_catalogue(engine, request):
+    wh = request.getfixturevalue({"duckdb": "duck_fixture", "postgres": "pg_fixture"}[engine])
+    want = {n: list(Ctx(wh.ibis, F.AS_OF, engine).raw(n).columns) for n in base.IDENTITY_SCHEMAS}
+    ctx = Ctx(wh.ibis, F.AS_OF, engine)
+
+    def no_lookup(name: str):  # noqa: ANN202
+        raise AssertionError(f"schema of {name} looked up table by table")
+
+    ctx.raw = no_lookup
+    assert E._identity_columns(ctx) == want
