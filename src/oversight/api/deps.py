@@ -8,6 +8,7 @@ only that: "nothing changed, and the attempt audited".
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -110,54 +111,63 @@ CurrentUser = Annotated[User, Depends(current_user)]
 # ------------------------------------------------------------------------ hot read endpoints
 # A sync dependency or endpoint costs a trip to the thread pool each, and a sync endpoint's
 # response is validated in yet another: five hand-overs between the event loop and a worker
-# thread per request, each a wake-up and a fight for the GIL under load.  The list and detail
-# endpoints are ``async def`` with these dependencies instead: the session is opened in the
-# loop (no I/O until the first query), the user is resolved in one worker-thread call and the
-# endpoint's queries plus the commit in one more (``in_thread``).  Same checks, same refusal
-# handling and audit as ``get_db``/``current_user`` above; the dependencies run before the
-# query parameters are validated, as before, so a bad token still answers 401 before a bad
-# parameter answers 422, and a 422 is audited with the user who sent it.
-async def get_db_async(request: Request) -> AsyncIterator[Session]:
-    s = session_maker(request.app.state.database_url)()
+# thread per request (get_db in and out, current_user, the endpoint, the response), each a
+# wake-up and a fight for the GIL under load.  The list and detail endpoints are ``async def``
+# with one dependency, :class:`ReadContext`: the session is opened in the loop (no I/O before
+# the first query) and ``run`` resolves the user, runs the endpoint's queries and commits in
+# one worker-thread call.  The checks are ``current_user``'s and the refusal handling is
+# ``get_db``'s.  One difference had to be made up for: the user used to be resolved before the
+# query parameters were validated, so a bad parameter with a bad or missing token still
+# answers 401 (the user is resolved while the refusal is audited) and a 422 is audited with
+# the user who sent it.
+@dataclass
+class ReadContext:
+    s: Session
+    request: Request
+    bearer: HTTPAuthorizationCredentials | None
+    cookie: str | None
+
+    def user(self) -> User:
+        return current_user(self.request, self.s, self.bearer, self.cookie)
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``fn(session, user, *args, **kwargs)`` for the signed-in user, then commit: one thread call."""
+        def work() -> T:
+            out = fn(self.s, self.user(), *args, **kwargs)
+            self.s.commit()
+            return out
+
+        return await run_in_threadpool(work)
+
+    def refuse(self, exc: Exception) -> Exception:
+        """Roll back and audit a refusal; the exception to answer with (401 outranks 422)."""
+        if isinstance(exc, RequestValidationError) and getattr(self.request.state, "user", None) is None:
+            try:
+                self.user()
+            except DomainError as auth_exc:
+                exc = auth_exc
+        _refused(self.s, self.request, exc)
+        return exc
+
+
+async def read_context(request: Request,
+                       bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
+                       cookie: Annotated[str | None, Depends(cookie_scheme)] = None) -> AsyncIterator[ReadContext]:
+    ctx = ReadContext(session_maker(request.app.state.database_url)(), request, bearer, cookie)
     try:
-        yield s
-        if s.in_transaction() or s.info.get(audit._PENDING):
-            await run_in_threadpool(s.commit)
+        yield ctx
+        if ctx.s.in_transaction() or ctx.s.info.get(audit._PENDING):
+            await run_in_threadpool(ctx.s.commit)
     except (DomainError, RequestValidationError) as exc:
-        await run_in_threadpool(_refused, s, request, exc)
-        raise
+        answer = await run_in_threadpool(ctx.refuse, exc)
+        if answer is exc:
+            raise
+        raise answer from None
     except BaseException:
-        await run_in_threadpool(s.rollback)
+        await run_in_threadpool(ctx.s.rollback)
         raise
     finally:
-        s.close()
+        ctx.s.close()
 
 
-AsyncDB = Annotated[Session, Depends(get_db_async)]
-
-
-async def current_user_async(request: Request, s: AsyncDB,
-                             bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
-                             cookie: Annotated[str | None, Depends(cookie_scheme)] = None) -> User:
-    def resolve() -> User:
-        user = current_user(request, s, bearer, cookie)
-        # end the transaction: the connection goes back to the pool while the request waits for
-        # its next worker thread (a request never holds a connection outside a thread, so a full
-        # thread pool and a full connection pool cannot wait on each other)
-        s.commit()
-        return user
-
-    return await run_in_threadpool(resolve)
-
-
-AsyncUser = Annotated[User, Depends(current_user_async)]
-
-
-async def in_thread(s: Session, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """Run ``fn(*args, **kwargs)`` and commit ``s``, in one worker-thread call."""
-    def work() -> T:
-        out = fn(*args, **kwargs)
-        s.commit()
-        return out
-
-    return await run_in_threadpool(work)
+Read = Annotated[ReadContext, Depends(read_context)]

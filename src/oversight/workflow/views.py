@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..api.deps import DB, AsyncDB, AsyncUser, CurrentUser, in_thread
+from ..api.deps import DB, CurrentUser, Read
 from ..api.errors import ERROR_RESPONSES
 from ..api.types import IntId, RegionCode, Text, WarningIdPath
 from ..audit import service as audit
@@ -155,7 +155,7 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
 
 @router.get("/warnings", response_model=WarningPage, tags=["warnings"])
 async def list_warnings(
-    s: AsyncDB, user: AsyncUser,
+    read: Read,
     status: Annotated[list[Status] | None, Query()] = None,
     severity: Annotated[list[Literal["red", "orange", "yellow"]] | None, Query()] = None,
     rule: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")] = None,
@@ -166,14 +166,14 @@ async def list_warnings(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
     """Warnings in your region's subtree, newest first (keyset pagination)."""
-    return await in_thread(s, warning_page, s, user, status=status, severity=severity, rule=rule, region=region,
-                           handling_region=handling_region, overdue=overdue, limit=limit, cursor=cursor)
+    return await read.run(warning_page, status=status, severity=severity, rule=rule, region=region,
+                          handling_region=handling_region, overdue=overdue, limit=limit, cursor=cursor)
 
 
 def warning_page(s: Session, user: User, *, status: list[str] | None = None, severity: list[str] | None = None,
                  rule: str | None = None, region: str | None = None, handling_region: str | None = None,
                  overdue: bool | None = None, limit: int = 50, cursor: str | None = None) -> dict:
-    """One page of ``GET /warnings`` (the query; the endpoint only hands it to a worker thread)."""
+    """One page of ``GET /warnings`` (the endpoint hands this to a worker thread)."""
     perm.require(user, "warnings.read")
     scope_path = user.region.path
     if region:
@@ -249,9 +249,9 @@ def detail(s: DB, user, w: Warning, region: Region) -> dict:  # noqa: ANN001
 
 
 @router.get("/warnings/{warning_id}", response_model=WarningDetail, tags=["warnings"])
-async def get_warning(warning_id: WarningIdPath, s: AsyncDB, user: AsyncUser) -> dict:
+async def get_warning(warning_id: WarningIdPath, read: Read) -> dict:
     """The warning with the people and records it names: a view of protected data, audited."""
-    return await in_thread(s, view_warning, s, user, warning_id)
+    return await read.run(view_warning, warning_id)
 
 
 def view_warning(s: Session, user: User, warning_id: str) -> dict:
