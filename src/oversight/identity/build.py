@@ -155,10 +155,12 @@ def build(wh, progress: Progress | None = None, *, min_confidence: float | None 
         tick("data quality", 4)
         from . import dq as dqmod
 
-        dq_rows.extend(dqmod.quarantine_findings(wh))
         dq = kin.dq_kin(wh).union(kin.dq_conflicts(rel), distinct=False)
         dq = dq.union(companies.dq_companies(wh, keep, depth_cap), distinct=False)
         dq = dq.union(dqmod.legal_rep_findings(wh), distinct=False)
+        households = dqmod.household_findings(wh)
+        if households is not None:
+            dq = dq.union(households, distinct=False)
         if dq_rows:
             mem = pa.Table.from_pylist(dq_rows, schema=DQ_SCHEMA)
             dq = dq.union(ibis.memtable(mem), distinct=False)

@@ -1,90 +1,55 @@
 """Data-quality findings that need more than one join: a person listed in two
-households (the register keeps one row per id, so the other listing survives
-only in the quarantine), legal representatives whose id fails its checksum."""
+households, legal representatives whose id fails its checksum.
+
+The household register keeps one row per id.  When a load supersedes or replaces a
+person's row with one that names another household, the loader keeps the earlier
+listing, with its file and line, in ``_household_listings`` (``ingest/loader.py``);
+every rebuild reports each person whose kept listings name another household than
+the register's row, with the source of both."""
 
 from __future__ import annotations
 
-import json
-
 import ibis
+import ibis.expr.types as ir
 
-from ..contract.schema import TABLES, normalise_header
-from .exprs import s
-
-
-def _superseded_listing(path: str, sheet: str | None, line: int, sha: str | None,
-                        cache: dict) -> dict | None:
-    """The cells of a superseded register row, read back from its file (when it is still there, unchanged)."""
-    from pathlib import Path
-
-    from ..ingest.readers import read_file, sha256_file
-
-    key = (path, sheet)
-    if key not in cache:
-        cache[key] = None
-        f = Path(path)
-        if f.exists() and (not sha or sha256_file(f) == sha):
-            sheets = read_file(f)
-            if isinstance(sheets, list):
-                for s in sheets:
-                    if s.table.name == "persons" and (sheet is None or s.sheet == sheet):
-                        lookup = s.table.header_lookup()
-                        cols = {lookup.get(normalise_header(h)): i for i, h in enumerate(s.header) if h}
-                        rows = {}
-                        lines = s.lines.to_pylist()
-                        want = {c: s.columns[i].to_pylist() for c, i in cols.items() if c}
-                        for j, ln in enumerate(lines):
-                            rows[ln] = {c: v[j] for c, v in want.items()}
-                        cache[key] = rows
-                        break
-    rows = cache[key]
-    return rows.get(line) if rows else None
+from ..ingest.loader import LISTINGS
+from .exprs import s, sorted_concat
 
 
-def quarantine_findings(wh) -> list[dict]:  # noqa: ANN001
-    """A person listed in two households: register rows for one id that name
-    different households.  The register keeps one row per id; the superseded
-    listing sits in the quarantine (its cells, or its file and line)."""
-    rows = wh.execute(
-        "SELECT raw, file, sheet, line, file_sha256 FROM \"_quarantine\" WHERE table_name = 'persons' "
-        "AND kind = 'row' AND reason LIKE 'duplicate key%'")
-    if not rows:
-        return []
-    lookup = TABLES["persons"].header_lookup()
-    listed: dict[str, set[tuple[str, str]]] = {}
-    cache: dict = {}
-    for raw, file, sheet, line, sha in rows:
-        rec = None
-        if raw:
-            try:
-                rec = {lookup.get(normalise_header(k)): v for k, v in json.loads(raw).items()}
-            except (TypeError, ValueError):
-                rec = None
-        if rec is None and file and line is not None:
-            try:
-                rec = _superseded_listing(file, sheet, int(line), sha, cache)
-            except Exception:  # noqa: BLE001 - the file is only a witness; a failure to read it is no error
-                rec = None
-        if not rec:
-            continue
-        pid = str(rec.get("id_number") or "").strip().upper()
-        hh = str(rec.get("household_id") or "").strip()
-        if pid and hh:
-            where = f"{file}{' sheet ' + sheet if sheet else ''} line {line}"
-            listed.setdefault(pid, set()).add((hh, where))
-    if not listed:
-        return []
-    current = dict(wh.execute('SELECT id_number, household_id FROM "persons" WHERE household_id IS NOT NULL'))
-    out = []
-    for pid, others in sorted(listed.items()):
-        now = current.get(pid)
-        diff = sorted((hh, where) for hh, where in others if hh != now)
-        if now and diff:
-            out.append({"kind": "person_in_two_households", "table_name": "persons", "record_key": pid,
-                        "detail": f"{pid} is registered in household {now} and also listed in household "
-                                  + ", ".join(f"{hh} ({where})" for hh, where in diff)
-                                  + "; the register keeps the later listing"})
-    return out
+def _where(file: ir.StringValue, sheet: ir.StringValue, line: ir.IntegerValue) -> ir.StringValue:
+    """'persons.csv line 5' or "book.xlsx sheet 'S' row 5" (the quarantine's wording)."""
+    return (file.fill_null(s("?"))
+            + ibis.ifelse(sheet.isnull(), s(" line "), s(" sheet '") + sheet.fill_null(s("")) + s("' row "))
+            + line.cast("string").fill_null(s("?")))
+
+
+def household_findings(wh) -> ibis.Table | None:  # noqa: ANN001
+    """One finding per person whose register row and a kept earlier listing name different households."""
+    if LISTINGS not in wh.tables():
+        return None
+    lst = wh.table(LISTINGS)
+    lst = lst.select("id_number", "household_id", "household_role", "file", "sheet", "line", "batch",
+                     "replaced_by_file", "replaced_by_sheet", "replaced_by_line").distinct()
+    p = wh.table("persons")
+    cur = p.filter(p.household_id.notnull()).select(
+        pid=p.id_number, now=p.household_id, now_role=p.household_role, now_file=p._file, now_sheet=p._sheet,
+        now_line=p._line)
+    j = lst.join(cur, lst.id_number == cur.pid)
+    j = j.filter(j.household_id != j.now)
+    listed = (j.household_id + s(" as ") + j.household_role.fill_null(s("?")) + s(" (")
+              + _where(j.file, j.sheet, j.line) + s(", batch ") + j.batch.fill_null(s("?"))
+              + ibis.ifelse(j.replaced_by_file.isnull(), s(""),
+                            s("; replaced by ") + _where(j.replaced_by_file, j.replaced_by_sheet,
+                                                         j.replaced_by_line))
+              + s(")"))
+    g = j.mutate(listed=listed).group_by(["pid", "now", "now_role", "now_file", "now_sheet", "now_line"]).agg(
+        others=sorted_concat(ibis._.listed, "; "))
+    return g.select(
+        kind=s("person_in_two_households"), table_name=s("persons"), record_key=g.pid,
+        detail=g.pid + s(" is registered in household ") + g.now + s(" as ") + g.now_role.fill_null(s("?"))
+        + s(" (") + _where(g.now_file, g.now_sheet, g.now_line) + s(") and was also listed in household ")
+        + g.others + s("; the register keeps the later listing"),
+    )
 
 
 def legal_rep_findings(wh) -> ibis.Table:  # noqa: ANN001

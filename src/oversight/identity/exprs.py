@@ -23,6 +23,14 @@ def label(name: ir.StringValue, pid: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(name.isnull(), pid, name + s("(") + pid + s(")"))
 
 
+def sorted_concat(value: ir.StringColumn, sep: str) -> ir.StringScalar:
+    """The group's values in ascending order, joined by ``sep`` (nulls left out; null for none).
+
+    ``group_concat(order_by=…)`` says the same, but the PySpark backend cannot order inside an
+    aggregate; collecting, sorting and joining the array runs on every engine."""
+    return value.collect().sort().join(sep)
+
+
 def later(a: ir.DateValue, b: ir.DateValue) -> ir.DateValue:
     """The later of two start dates, null meaning 'open' (no constraint)."""
     return ibis.ifelse(a.isnull(), b, ibis.ifelse(b.isnull(), a, ibis.ifelse(a >= b, a, b)))

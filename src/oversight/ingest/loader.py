@@ -9,6 +9,12 @@
 For every table: rows read = loaded + replaced + rejected (``replaced`` counts
 rows whose key was already stored; ``unchanged`` is the part of those identical
 to the stored version, which are left untouched).
+
+The household register keeps one row per person, so a listing of a person in
+another household than the one kept — superseded by a later row of the batch,
+or replaced by a later batch — would leave no trace once the source file is
+gone.  Such listings are kept in ``_household_listings`` (:data:`LISTING_COLUMNS`),
+where the identity layer's ``dq_findings`` reads them on every rebuild.
 """
 
 from __future__ import annotations
@@ -531,12 +537,106 @@ def _slices(sheet: Sheet) -> list[tuple[int, Sheet]]:
     return out
 
 
+# ------------------------------------------------------------------ household listings
+
+LISTINGS = "_household_listings"
+#: a person's listing in a household that the register no longer keeps, where it came
+#: from, and the row that took its place
+LISTING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id_number", "VARCHAR"), ("name", "VARCHAR"), ("household_id", "VARCHAR"),
+    ("household_role", "VARCHAR"), ("region_code", "VARCHAR"),
+    ("file", "VARCHAR"), ("sheet", "VARCHAR"), ("line", "BIGINT"), ("batch", "VARCHAR"),
+    ("replaced_by_file", "VARCHAR"), ("replaced_by_sheet", "VARCHAR"), ("replaced_by_line", "BIGINT"),
+    ("replaced_by_batch", "VARCHAR"), ("recorded_at", "TIMESTAMP"),
+)
+_LISTING_ARROW = pa.schema([(c, {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "TIMESTAMP": pa.timestamp("s")}[ty])
+                            for c, ty in LISTING_COLUMNS])
+_SAME_LISTING = ('o."id_number" = n."id_number" AND o."household_id" = n."household_id" '
+                 'AND o."file" IS NOT DISTINCT FROM n."file" AND o."sheet" IS NOT DISTINCT FROM n."sheet" '
+                 'AND o."line" IS NOT DISTINCT FROM n."line"')
+
+
+def _ensure_listings(wh: Warehouse) -> None:
+    cols = ", ".join(f'"{c}" {ty}' for c, ty in LISTING_COLUMNS)
+    wh.execute(f'CREATE TABLE IF NOT EXISTS "{LISTINGS}" ({cols})')
+
+
+def _plain(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col
+
+
+def _superseded_listings(rows: pa.Table, idx: np.ndarray, winners: list[tuple], batch: str,
+                         at: dt.datetime) -> pa.Table:
+    """Register rows superseded within the batch that name a household, as listings."""
+    take = pa.array(idx, pa.int64())
+    got = {c: _plain(rows[c]).take(take) for c in ("id_number", "name", "household_id", "household_role",
+                                                   "region_code", "_file", "_sheet", "_line")}
+    n = len(idx)
+    out = pa.table({
+        "id_number": got["id_number"], "name": got["name"], "household_id": got["household_id"],
+        "household_role": got["household_role"], "region_code": got["region_code"],
+        "file": got["_file"], "sheet": got["_sheet"], "line": got["_line"], "batch": pa.array([batch] * n),
+        "replaced_by_file": pa.array([w[0] for w in winners], pa.string()),
+        "replaced_by_sheet": pa.array([w[1] for w in winners], pa.string()),
+        "replaced_by_line": pa.array([w[2] for w in winners], pa.int64()),
+        "replaced_by_batch": pa.array([batch] * n), "recorded_at": pa.array([at] * n, pa.timestamp("s")),
+    }, schema=_LISTING_ARROW)
+    return out.filter(pc.is_valid(out["household_id"]))
+
+
+def _store_listings(wh: Warehouse, listings: list[pa.Table]) -> None:
+    """Keep listings superseded within the batch (each listing once: a re-load adds nothing)."""
+    data = pa.concat_tables(listings) if listings else None
+    if data is None or data.num_rows == 0:
+        return
+    _ensure_listings(wh)
+    name = "_stage_listings"
+    stg = wh._stage(name, data)
+    try:
+        cols = ", ".join(f'"{c}"' for c, _ in LISTING_COLUMNS)
+        wh.execute(f'INSERT INTO "{LISTINGS}" ({cols}) SELECT {cols} FROM {stg} n '
+                   f'WHERE NOT EXISTS (SELECT 1 FROM "{LISTINGS}" o WHERE {_SAME_LISTING})')
+    finally:
+        wh._unstage(name)
+
+
+def _record_replaced_listings(wh: Warehouse, data: pa.Table, batch: str) -> None:
+    """Before a later batch replaces register rows: keep each stored listing whose household
+    the incoming row changes (or drops), with where both rows came from."""
+    if "_keep" in data.column_names:
+        data = data.filter(pc.fill_null(data["_keep"], False))
+    incoming = pa.table({"id_number": _plain(data["id_number"]), "household_id": _plain(data["household_id"]),
+                         "_file": _plain(data["_file"]), "_sheet": _plain(data["_sheet"]),
+                         "_line": _plain(data["_line"])})
+    if incoming.num_rows == 0:
+        return
+    _ensure_listings(wh)
+    name = "_stage_persons_listing"
+    stg = wh._stage(name, incoming)
+    try:
+        cols = ", ".join(f'"{c}"' for c, _ in LISTING_COLUMNS)
+        wh.execute(
+            f'INSERT INTO "{LISTINGS}" ({cols}) '
+            f'SELECT n.* FROM (SELECT w."id_number", w."name", w."household_id", w."household_role", '
+            f'w."region_code", w."_file" AS "file", w."_sheet" AS "sheet", w."_line" AS "line", w."_batch" AS "batch", '
+            f's."_file" AS "replaced_by_file", s."_sheet" AS "replaced_by_sheet", s."_line" AS "replaced_by_line", '
+            f'CAST(? AS VARCHAR) AS "replaced_by_batch", CAST(? AS TIMESTAMP) AS "recorded_at" '
+            f'FROM "persons" w JOIN {stg} s ON s."id_number" = w."id_number" '
+            f'WHERE w."household_id" IS NOT NULL AND s."household_id" IS DISTINCT FROM w."household_id") n '
+            f'WHERE NOT EXISTS (SELECT 1 FROM "{LISTINGS}" o WHERE {_SAME_LISTING})',
+            [batch, dt.datetime.now().replace(microsecond=0)])
+    finally:
+        wh._unstage(name)
+
+
 class _Writer:
     """Writes table slices on a second thread, in order, while the next slice parses (the
     engines let go of the GIL).  Until :meth:`close` only this thread uses the connection."""
 
-    def __init__(self, wh: Warehouse, threaded: bool) -> None:
+    def __init__(self, wh: Warehouse, threaded: bool, batch: str = "") -> None:
         self.wh = wh
+        self.batch = batch
         self.pool = None
         if threaded:
             from concurrent.futures import ThreadPoolExecutor
@@ -550,10 +650,16 @@ class _Writer:
         data = rows if keep.all() else rows.append_column("_keep", pa.array(keep))
         if new_keys:  # the table was empty and keys are unique in the batch: nothing to look up
             data = data.replace_schema_metadata({**(data.schema.metadata or {}), b"oversight.upsert": b"new-keys"})
+        job = self._upsert if t.name == "persons" and not new_keys else self.wh.upsert
         if self.pool is None:
-            self.jobs.append((t.name, self.wh.upsert(t, data)))
+            self.jobs.append((t.name, job(t, data)))
         else:
-            self.jobs.append((t.name, self.pool.submit(self.wh.upsert, t, data)))
+            self.jobs.append((t.name, self.pool.submit(job, t, data)))
+
+    def _upsert(self, t: Table, data: pa.Table) -> tuple[int, int, int]:
+        """The register: keep the listings the rows replace, then replace them."""
+        _record_replaced_listings(self.wh, data, self.batch)
+        return self.wh.upsert(t, data)
 
     def close(self) -> list[tuple[str, tuple[int, int, int]]]:
         if self.pool is not None:
@@ -626,14 +732,16 @@ def _ingest(paths: list[Path], wh: Warehouse, progress: Progress | None, stream:
             empty = _empty_tables(wh)
 
             # 2. parse in slices; write each slice as soon as it is parsed (on a second thread)
-            writer = _Writer(wh, threaded=stream)
+            writer = _Writer(wh, threaded=stream, batch=batch)
             held: list[tuple[Table, pa.Table, np.ndarray, bool]] = []
+            listings: list[pa.Table] = []
             try:
                 order = [p for name in sorted(plans, key=lambda k: k != "regions") for p in plans[name]]
                 for k, plan in enumerate(order):
                     if progress:
                         progress(f"parse {plan.sheet.table.name}", k, len(order))
-                    _load_sheet(plan, batch, report, writer if stream else None, held, empty, stream)
+                    _load_sheet(plan, batch, report, writer if stream else None, held, empty, stream, listings,
+                                started)
                 for t, rows, keep, new_keys in held:
                     writer.write(t, rows, keep, new_keys)
             finally:
@@ -643,6 +751,7 @@ def _ingest(paths: list[Path], wh: Warehouse, progress: Progress | None, stream:
                 c.loaded += new
                 c.replaced += replaced
                 c.unchanged += unchanged
+            _store_listings(wh, listings)
             _count_rejections(report)
             _store_rejections(wh, batch, report.rejections, started)
             wh.append("_batches", pa.table({
@@ -665,10 +774,13 @@ def _ingest(paths: list[Path], wh: Warehouse, progress: Progress | None, stream:
 
 
 def _load_sheet(plan: _Plan, batch: str, report: BatchReport, writer: _Writer | None,
-                held: list, empty: set[str], stream: bool) -> None:
+                held: list, empty: set[str], stream: bool, listings: list[pa.Table] | None = None,
+                started: dt.datetime | None = None) -> None:
     sheet, t = plan.sheet, plan.sheet.table
     c = report.counts[t.name]
     first = len(report.rejections)
+    listings = [] if listings is None else listings
+    first_listing = len(listings)
     mine: list = []
     read = unresolved = 0
     try:
@@ -689,6 +801,10 @@ def _load_sheet(plan: _Plan, batch: str, report: BatchReport, writer: _Writer | 
                                                                                     f, s, ln),
                                                        file_sha256=sheet.file_sha256))
                 keep &= ~sup
+                if t.name == "persons" and ps.usable and sup.any():
+                    idx = np.flatnonzero(sup)
+                    listings.append(_superseded_listings(ps.rows, idx, [plan.winner[a + i] for i in idx], batch,
+                                                         started or dt.datetime.now().replace(microsecond=0)))
                 bad = plan.bad_region[a:b] & keep
                 for i in np.flatnonzero(bad):
                     report.rejections.append(Rejection(t.name, sheet.file, sheet.sheet, int(piece.lines[i].as_py()),
@@ -706,6 +822,7 @@ def _load_sheet(plan: _Plan, batch: str, report: BatchReport, writer: _Writer | 
         if stream:
             raise _Retry from exc
         del report.rejections[first:]
+        del listings[first_listing:]
         report.rejections.append(Rejection(
             t.name, sheet.file, sheet.sheet, None, None,
             f"could not be parsed: {type(exc).__name__}: {exc}; {sheet.num_rows} rows not loaded",
