@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from oversight.contract.schema import TABLES
-from oversight.rules.identity_fallback import _valid_id
+from oversight.identity.names import id_valid as _valid_id
 from oversight.warehouse.spark import contract_arrow_schemas
 
 

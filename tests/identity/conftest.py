@@ -221,3 +221,13 @@ def family_wh(tmp_path, warehouse_url):
         yield wh
     finally:
         wh.close()
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """The process's Spark, stopped when the session ends (each Spark warehouse gets its own
+    session on it, so its views are its own)."""
+    from oversight.warehouse import spark
+
+    yield spark.session()
+    spark.stop()

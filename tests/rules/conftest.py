@@ -28,11 +28,15 @@ def pg_fixture(pg_databases):
 
 
 @pytest.fixture(scope="session")
-def spark_fixture(duck_fixture):
-    """Spark temp views holding exactly the DuckDB fixture's tables (contract + identity)."""
+def spark_fixture(duck_fixture, tmp_path_factory):
+    """Spark temp views holding exactly the DuckDB fixture's contract tables; the identity
+    tables built on Spark itself (written as Parquet under a folder of their own)."""
+    from oversight.contract.schema import TABLES
+    from oversight.identity import build
     from oversight.warehouse import Warehouse, spark
 
-    wh = Warehouse.open("pyspark://local")
-    spark.copy_tables(duck_fixture, wh)
+    wh = Warehouse.open(f"pyspark://{tmp_path_factory.mktemp('spark')}")
+    spark.copy_tables(duck_fixture, wh, sorted(TABLES))
+    build(wh)
     yield wh
     spark.stop()

@@ -13,7 +13,7 @@ import pyarrow as pa
 from stdnum.cn import uscc
 
 from oversight.contract.schema import TABLES
-from oversight.rules.identity_fallback import check_char
+from oversight.identity.names import check_char
 from oversight.warehouse.spark import contract_arrow_schemas
 
 AS_OF = dt.date(2025, 12, 31)
@@ -423,10 +423,10 @@ def arrow_tables() -> dict[str, pa.Table]:
 
 def load(wh) -> None:  # noqa: ANN001
     """Put the fixture into a warehouse (through the loader's upsert) and build the identity tables."""
-    from oversight.rules import identity_fallback
+    from oversight.identity import build
 
     data = arrow_tables()
     with wh.transaction():
         for name, t in data.items():
             wh.upsert(TABLES[name], t)
-    identity_fallback.build(wh)
+    build(wh)

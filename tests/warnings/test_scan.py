@@ -51,9 +51,9 @@ def _add_labor_row(wh, rid, who, date):
                amount=Decimal("100"), _unresolved=False, _file="later", _line=1, _batch="later")
     with wh.transaction():
         wh.upsert(TABLES["labor"], pa.Table.from_pylist([row], schema=contract_arrow_schemas()["labor"]))
-    from oversight.rules import identity_fallback
+    from oversight.identity import build
 
-    identity_fallback.build(wh)
+    build(wh)
 
 
 def test_rescan_adds_records_never_duplicates_and_keeps_status(wh, database_url):

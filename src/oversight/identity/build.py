@@ -4,6 +4,12 @@
 results (chains, cycles, the relatives) are kept as temporary tables; the
 derived tables are then replaced together inside one transaction, so a reader
 sees either the previous version or the new one.
+
+The same expressions run on every engine.  On PySpark, which has neither
+temporary tables nor transactions, intermediate results are temporary views
+read back from Parquet scratch folders, and the derived tables are Parquet
+folders under the warehouse's root, all written before any is swapped in
+(``warehouse/spark.py``).
 """
 
 from __future__ import annotations
@@ -57,9 +63,16 @@ class Scratch:
         self.wh = wh
         self.prefix = "_idtmp_" + uuid.uuid4().hex[:6] + "_"
         self.names: list[str] = []
+        self.rows: dict[str, int] = {}    # row counts known without a query (PySpark: Parquet footers)
 
     def __call__(self, name: str, expr: ibis.Table) -> ibis.Table:
         full = self.prefix + name
+        if self.wh.engine == "pyspark":
+            from ..warehouse import spark
+
+            self.rows[full] = spark.materialise(self.wh, full, expr)
+            self.names.append(full)
+            return self.wh.ibis.table(full)
         t = self.wh.ibis.create_table(full, expr, temp=True, overwrite=True)
         self.names.append(full)
         analyse(self.wh, [full])
@@ -68,7 +81,12 @@ class Scratch:
     def upload(self, name: str, data: pa.Table) -> ibis.Table:
         """Put Arrow rows into a temporary table (PostgreSQL: COPY, not row-by-row inserts)."""
         full = self.prefix + name
-        if self.wh.engine != "postgres":
+        if self.wh.engine == "pyspark":
+            from ..warehouse import spark
+
+            spark.write_table(self.wh, full, data)
+            t = self.wh.ibis.table(full)
+        elif self.wh.engine != "postgres":
             t = self.wh.ibis.create_table(full, data, temp=True, overwrite=True)
         else:
             t = self.wh.ibis.create_table(full, schema=ibis.Schema.from_pyarrow(data.schema), temp=True,
@@ -82,10 +100,25 @@ class Scratch:
         self.names.append(full)
         return t
 
+    def count(self, t: ibis.Table) -> int:
+        """Rows of a table this scratch made (or of any expression)."""
+        try:
+            name = t.get_name()
+        except Exception:  # noqa: BLE001 - not a plain table: an expression
+            name = None
+        if name in self.rows:
+            return self.rows[name]
+        return int(t.count().execute())
+
     def drop(self) -> None:
         for n in reversed(self.names):
             try:
-                self.wh.ibis.drop_table(n, force=True)
+                if self.wh.engine == "pyspark":
+                    from ..warehouse import spark
+
+                    spark.drop_view(self.wh, n)
+                else:
+                    self.wh.ibis.drop_table(n, force=True)
             except Exception:  # noqa: BLE001 - temporary tables go with the session anyway
                 pass
         self.names.clear()
@@ -109,6 +142,25 @@ def _column_order(name: str, expr: ibis.Table) -> ibis.Table:
     have = set(expr.columns)
     return expr.select(*[expr[c].cast(types[ty]).name(c) if c in have else ibis.null(types[ty]).name(c)
                          for c, ty in DERIVED[name]])
+
+
+def write(wh, exprs: dict[str, ibis.Table]) -> None:  # noqa: ANN001
+    """Replace the derived tables' rows together: one transaction (DuckDB, PostgreSQL), or
+    Parquet folders all written before any is swapped in (PySpark)."""
+    if wh.engine == "pyspark":
+        from ..warehouse import spark
+
+        spark.replace_tables(wh, exprs)
+        return
+    with wh.transaction():
+        for name, expr in exprs.items():
+            wh.execute(f'DELETE FROM "{name}"')
+            wh.ibis.insert(name, expr)
+
+
+def _counts(t: ibis.Table, col: str) -> dict:
+    rows = t.group_by(col).agg(n=t.count()).to_pyarrow().to_pylist()
+    return {r[col]: int(r["n"]) for r in rows}
 
 
 def build(wh, progress: Progress | None = None, *, min_confidence: float | None = None,  # noqa: ANN001
@@ -143,7 +195,7 @@ def build(wh, progress: Progress | None = None, *, min_confidence: float | None 
             por = por.union(keep.upload("resolved", resolved), distinct=False)
 
         tick("close relatives", 1)
-        rel = keep("close_relatives", kin.close_relatives(wh))
+        rel = keep("close_relatives", kin.close_relatives(wh, keep))
 
         tick("insiders", 2)
         ins = insiders.insiders(wh, rel)
@@ -168,21 +220,16 @@ def build(wh, progress: Progress | None = None, *, min_confidence: float | None 
         tick("write", 5)
         out = {"person_of_record": por, "close_relatives": rel, "insiders": ins,
                "company_links": links, "dq_findings": dq}
-        with wh.transaction():
-            for name, expr in out.items():
-                wh.execute(f'DELETE FROM "{name}"')
-                wh.ibis.insert(name, _column_order(name, expr))
+        write(wh, {name: _column_order(name, expr) for name, expr in out.items()})
     finally:
         keep.drop()
 
     for name in DERIVED:
         report.counts[name] = wh.count(name)
-    report.resolution = {k: int(v) for k, v in wh.execute(
-        'SELECT status, count(*) FROM "person_of_record" GROUP BY status')}
-    report.methods = {k or "-": int(v) for k, v in wh.execute(
-        "SELECT method, count(*) FROM \"person_of_record\" WHERE status <> 'unresolved' GROUP BY method")}
-    report.findings = {k: int(v) for k, v in wh.execute(
-        'SELECT kind, count(*) FROM "dq_findings" GROUP BY kind')}
+    p = wh.table("person_of_record")
+    report.resolution = _counts(p, "status")
+    report.methods = {k or "-": v for k, v in _counts(p.filter(p.status != "unresolved"), "method").items()}
+    report.findings = _counts(wh.table("dq_findings"), "kind")
     report.seconds = time.perf_counter() - t0
     tick("done", steps)
     return report

@@ -80,12 +80,12 @@ def company_links(wh, keep, max_depth: int = 12) -> tuple[ibis.Table, list[dict]
     parts = [legal_reps(wh), level]
     findings: list[dict] = []
     for depth in range(2, max_depth + 1):
-        if level.count().execute() == 0:
+        if keep.count(level) == 0:
             break
         level = keep(f"chain_{depth}", _extend(level, edges, depth))
         parts.append(level)
     else:
-        n = int(level.count().execute())
+        n = keep.count(level)
         if n:
             findings.append({"kind": "chain_depth_cap", "table_name": "shareholdings", "record_key": None,
                              "detail": f"{n} shareholding chains reach the depth cap {max_depth}; "
@@ -104,7 +104,7 @@ def dq_companies(wh, keep, max_depth: int = 12) -> ibis.Table:  # noqa: ANN001
     paths = keep("cyc_1", edges.filter(edges.owner != edges.owned).select(
         start=edges.owner, cur=edges.owned, path=edges.owner + s(">") + edges.owned))
     for k in range(2, max_depth + 1):
-        if paths.count().execute() == 0:
+        if keep.count(paths) == 0:
             break
         j = paths.join(edges, paths.cur == edges.owner)
         found.append(keep(f"cyc_found_{k}", j.filter(j.owned == j.start).select(

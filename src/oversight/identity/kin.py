@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ibis
 
-from .exprs import label, s
+from .exprs import label, s, sorted_concat
 from .schema import INVERSE, ROLE_ZH
 
 KIN_ROLES = ("spouse", "child", "parent", "sibling", "grandchild", "grandparent")
@@ -69,12 +69,16 @@ def _inverse(rel) -> ibis.Value:  # noqa: ANN001
     return ibis.cases(*((rel == k, s(v)) for k, v in INVERSE.items()), else_=rel)
 
 
-def close_relatives(wh) -> ibis.Table:  # noqa: ANN001
+def close_relatives(wh, keep=None) -> ibis.Table:  # noqa: ANN001
+    """``keep`` (a build's scratch) stores the direct links before the inference joins read
+    them three times (PySpark would otherwise compute them once per reading)."""
     base = household_links(wh).union(relation_links(wh), distinct=False)
     both = base.union(base.select(person_id=base.relative_id, relative_id=base.person_id,
                                   relation=_inverse(base.relation), evidence=base.evidence),
                       distinct=False)
     both = both.distinct()
+    if keep is not None:
+        both = keep("kin_links", both)
     par = both.filter(both.relation == "parent").select(
         child=lambda t: t.person_id, parent=lambda t: t.relative_id, ev=lambda t: t.evidence)
     par = par.distinct()
@@ -92,7 +96,7 @@ def close_relatives(wh) -> ibis.Table:  # noqa: ANN001
     allx = both.union(grand, distinct=False).union(grandr, distinct=False).union(sib, distinct=False)
     allx = allx.filter(allx.person_id != allx.relative_id)
     return allx.group_by(["person_id", "relative_id", "relation"]).agg(
-        evidence=allx.evidence.group_concat(" | ", order_by=allx.evidence))
+        evidence=sorted_concat(allx.evidence, " | "))
 
 
 def dq_kin(wh) -> ibis.Table:  # noqa: ANN001
@@ -129,7 +133,7 @@ def dq_conflicts(relatives: ibis.Table) -> ibis.Table:
     r = relatives
     pairs = r.filter(r.person_id < r.relative_id).group_by(["person_id", "relative_id"]).agg(
         n=r.relation.nunique(),
-        rels=r.relation.group_concat(", ", order_by=r.relation))
+        rels=sorted_concat(r.relation, ", "))
     bad = pairs.filter(pairs.n > 1)
     return bad.select(
         kind=s("conflicting_relations"), table_name=s("close_relatives"),

@@ -78,8 +78,24 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+ARROW_TYPES = {"VARCHAR": "string", "DOUBLE": "float64", "DATE": "date32", "BIGINT": "int64"}
+
+
+def arrow_schema(name: str):  # noqa: ANN201 - a pyarrow.Schema
+    import pyarrow as pa
+
+    return pa.schema([(c, getattr(pa, ARROW_TYPES[ty])()) for c, ty in DERIVED[name]])
+
+
 def ensure_derived(wh) -> None:  # noqa: ANN001 - a Warehouse
-    """Create the derived tables that do not exist yet (empty)."""
+    """Create the derived tables that do not exist yet (empty).  On PySpark they are empty
+    views until the first build writes them (a build writes every column, so a table written
+    before a column was added gains it then)."""
+    if wh.engine == "pyspark":
+        from ..warehouse import spark
+
+        spark.empty_views(wh, {name: arrow_schema(name) for name in DERIVED})
+        return
     existing = wh.tables()
     stmts = []
     for name, cols in DERIVED.items():

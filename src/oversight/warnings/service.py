@@ -92,18 +92,12 @@ def parse_date(text: str | None) -> dt.date | None:
 
 
 def build_identity(wh: Any) -> str:
-    """Recompute the identity tables; returns which builder did it."""
-    try:
-        from .. import identity
-    except ImportError:
-        identity = None
-    if identity is not None and hasattr(identity, "build") and wh.engine != "pyspark":
-        identity.build(wh)
-        return "oversight.identity"
-    from ..rules import identity_fallback
+    """Recompute the identity tables (on every engine: DuckDB, PostgreSQL, PySpark); returns which
+    builder did it."""
+    from .. import identity
 
-    identity_fallback.build(wh)
-    return "rules.identity_fallback"
+    identity.build(wh)
+    return "oversight.identity"
 
 
 def resolve_rules(rule_ids: list[str] | None) -> list[str] | None:
