@@ -300,21 +300,21 @@ class Ctx:
         """Rows of base whose person is an insider of the village on the date (one row per insider path)."""
         ins = self.insiders()
         return base.join(ins, [base[village] == ins.i_village, base[person] == ins.i_person,
-                               ins.i_start.isnull() | (ins.i_start <= base[date]),
-                               ins.i_end.isnull() | (ins.i_end >= base[date])])
+                               *during(ins.i_start, ins.i_end, base[date])])
+
+    def company_links(self, max_depth: int | None = None) -> ir.Table:
+        """company_links as l_person, l_credit, l_link, l_depth, l_share, l_start, l_end, l_chain."""
+        cl = self.raw("company_links")
+        if max_depth is not None:
+            cl = cl.filter(cl.depth <= max_depth)
+        return cl.select(l_person=cl.person_id, l_credit=cl.credit_code, l_link=cl.link, l_depth=cl.depth,
+                         l_share=cl.share_ratio, l_start=cl.start_date, l_end=cl.end_date, l_chain=cl.chain)
 
     def linked_company_join(self, base: ir.Table, village: str, company: str, date: str) -> ir.Table:
         """Rows of base whose company is insider-linked on the date: legal rep or (indirect) shareholder."""
-        cl = self.raw("company_links")
-        links = cl.select(l_person=cl.person_id, l_credit=cl.credit_code, l_link=cl.link, l_depth=cl.depth,
-                          l_share=cl.share_ratio, l_start=cl.start_date, l_end=cl.end_date, l_chain=cl.chain)
-        j = base.join(links, [base[company] == links.l_credit,
-                              links.l_start.isnull() | (links.l_start <= base[date]),
-                              links.l_end.isnull() | (links.l_end >= base[date])])
-        ins = self.insiders()
-        return j.join(ins, [j[village] == ins.i_village, j.l_person == ins.i_person,
-                            ins.i_start.isnull() | (ins.i_start <= j[date]),
-                            ins.i_end.isnull() | (ins.i_end >= j[date])])
+        links = self.company_links()
+        j = base.join(links, [base[company] == links.l_credit, *during(links.l_start, links.l_end, base[date])])
+        return self.insider_join(j, village, "l_person", date)
 
     def company_status(self) -> ir.Table:
         c = self.raw("companies")
@@ -333,6 +333,11 @@ class Ctx:
         rr = r.select(_r_code=r.code, _r_parent=r.parent_code)
         j = base.left_join(rr, base[village] == rr._r_code).drop("_r_code")
         return j.mutate(township=ibis.coalesce(j._r_parent, j[village].substr(0, 9) + "000")).drop("_r_parent")
+
+
+def during(start: ir.Value, end: ir.Value, date: ir.Value) -> list[ir.BooleanValue]:
+    """date within [start, end], a null start or end leaving that side open (two join predicates)."""
+    return [start.isnull() | (start <= date), end.isnull() | (end >= date)]
 
 
 def money(v: ir.Value) -> ir.FloatingValue:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import (KIND_ZH, MEANS_TESTED_KINDS, Ctx, Group, Hits, Param, Rule, Unjudged, company_path, deceased,
-                   fmt_date, fmt_money, insider_path, register, resolution)
+                   during, fmt_date, fmt_money, insider_path, register, resolution)
 
 
 def _subsidies(c: Ctx, judged: bool = False):
@@ -40,13 +40,8 @@ def _company_owner(c: Ctx, p: dict) -> Hits:
     unj = _unjudged(c, p["kinds"])
     b = _subsidies(c, judged=True)
     b = b.filter(b.kind.isin(p["kinds"]))
-    cl = c.raw("company_links")
-    links = cl.filter(cl.depth <= p["max_depth"]).select(
-        l_person=cl.person_id, l_credit=cl.credit_code, l_link=cl.link, l_depth=cl.depth,
-        l_share=cl.share_ratio, l_start=cl.start_date, l_end=cl.end_date, l_chain=cl.chain)
-    j = b.join(links, [b.person_id == links.l_person,
-                       links.l_start.isnull() | (links.l_start <= b.paid_date),
-                       links.l_end.isnull() | (links.l_end >= b.paid_date)])
+    links = c.company_links(p["max_depth"])
+    j = b.join(links, [b.person_id == links.l_person, *during(links.l_start, links.l_end, b.paid_date)])
     cs = c.company_status()
     j = j.join(cs, j.l_credit == cs.c_credit)
     j = j.filter(Ctx.active_on(j, j.paid_date))
