@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select, text
 
+from oversight import config
 from oversight.audit import service as audit
 from oversight.complaints import transitions
 from oversight.complaints.models import Complaint
@@ -138,7 +139,7 @@ def test_deadlines_and_escalation(env, filer):
     with env.session() as s:
         assert transitions.escalate_overdue(s, today=late) and not transitions.escalate_overdue(s, today=late)
     d = env.get(T, f"/api/v1/complaints/{cid}").json()
-    assert d["escalations"] == 1 and d["overdue"] is (due < dt.date.today())
+    assert d["escalations"] == 1 and d["overdue"] is (due < config.local_date())
     inbox = env.get(D, "/api/v1/notifications").json()
     assert any("督办" in n["title"] for n in (inbox["items"] if isinstance(inbox, dict) else inbox))
     assert env.post(T, "/api/v1/complaints/escalate").status_code == 403

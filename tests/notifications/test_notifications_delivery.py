@@ -103,7 +103,7 @@ def test_escalation_texts_the_level_above(env):
     texts = Texts()
     wid = env.warning("V1")
     env.move("district_officer@D1", wid, "dispatch", to_region=CODES["T1"])
-    later = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    later = (config.local_date() + dt.timedelta(days=20)).isoformat()
     assert env.post("admin@C", "/api/v1/workflow/escalate", json={"today": later}).json()["escalated"] == [wid]
     rep = deliver(env, sms=texts)
     assert rep.sent == 1
@@ -115,6 +115,6 @@ def test_default_sms_provider_writes_a_log(env):
     wid = env.warning("V1")
     env.move("district_officer@D1", wid, "dispatch", to_region=CODES["T1"])
     env.post("admin@C", "/api/v1/workflow/escalate",
-             json={"today": (dt.date.today() + dt.timedelta(days=20)).isoformat()})
+             json={"today": (config.local_date() + dt.timedelta(days=20)).isoformat()})
     assert deliver(env).sent == 1
     assert "13800000000" in (env.home / "sms.log").read_text(encoding="utf-8")

@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select, update
 
+from oversight import config
 from oversight.scheduler.models import now
 from oversight.workflow.testing import CODES, Env, make_env
 
@@ -57,7 +58,7 @@ def dispatched_warning(env: Env, overdue_days: int | None = None) -> str:
     if overdue_days is not None:
         with env.session() as s:
             s.execute(update(WorkflowState).where(WorkflowState.warning_id == wid)
-                      .values(due_date=dt.date.today() - dt.timedelta(days=overdue_days)))
+                      .values(due_date=config.local_date() - dt.timedelta(days=overdue_days)))
     return wid
 
 

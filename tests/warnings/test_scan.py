@@ -93,7 +93,7 @@ def test_bad_input_changes_nothing(wh, database_url):
     with pytest.raises(RuleError, match="unknown rule"):
         service.scan(wh, F.AS_OF, ["deposit.nope"], database_url=database_url, build=False, config={})
     with pytest.raises(RuleError, match="future"):
-        service.scan(wh, dt.date.today() + dt.timedelta(days=1), database_url=database_url, build=False, config={})
+        service.scan(wh, config.local_date() + dt.timedelta(days=1), database_url=database_url, build=False, config={})
     with pytest.raises(RuleError, match="before any loaded data"):
         service.scan(wh, dt.date(2000, 1, 1), database_url=database_url, build=False, config={})
     assert _count(database_url) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from oversight import config
 from oversight.workflow import params, service
 from oversight.workflow.calendar import WorkCalendar
 from oversight.workflow.testing import CODES
@@ -24,7 +25,7 @@ def test_working_days_skip_weekends_and_holidays():
 def test_due_dates_follow_severity_step_and_configured_holidays(env):
     admin = "admin@C"
     r = env.client.put("/api/v1/params/holidays", headers=env.world.headers(admin),
-                       json={"days": [(dt.date.today() + dt.timedelta(days=i)).isoformat() for i in range(1, 4)]})
+                       json={"days": [(config.local_date() + dt.timedelta(days=i)).isoformat() for i in range(1, 4)]})
     assert r.status_code == 200, r.text
     r = env.client.put("/api/v1/params/deadlines", headers=env.world.headers(admin),
                        json={"deadlines": {"yellow": {"accept": 2}}})
@@ -40,7 +41,7 @@ def test_due_dates_follow_severity_step_and_configured_holidays(env):
     with env.session() as s:
         values = params.current(s)
     cal = params.calendar(values)
-    today = dt.date.today()
+    today = config.local_date()
     for wid, days in ((red, 1), (yellow, 2)):
         d = env.move(D, wid, "dispatch", to_region=CODES["T1"]).json()
         assert d["workflow"]["step"] == "accept"
@@ -54,7 +55,7 @@ def test_due_dates_follow_severity_step_and_configured_holidays(env):
 def test_overdue_escalates_once_with_supervision_note(env):
     wid = env.warning(severity="red")
     env.move(D, wid, "dispatch", to_region=CODES["V1"])
-    later = dt.date.today() + dt.timedelta(days=30)
+    later = config.local_date() + dt.timedelta(days=30)
     r = env.post("data_steward@C", "/api/v1/workflow/escalate", json={"today": later.isoformat()})
     assert r.status_code == 200 and r.json()["escalated"] == [wid]
     # only once per step
@@ -115,3 +116,17 @@ def test_move_table_has_one_writer():
     """Nothing but the table's moves (and the scan's reopen) names a target state."""
     targets = {m.target for m in service.MOVES.values() if m.target} | set(service.TRIAGE_OUTCOMES.values())
     assert targets | {"new"} == set(service.STATES)
+
+
+def test_deadlines_count_from_the_sites_day_not_the_utc_day(env, monkeypatch):
+    # Thursday 17:00 UTC is already Friday 01:00 in Beijing: the red 'accept' day is the next
+    # working day after Friday, not after Thursday
+    thursday_evening_utc = dt.datetime(2026, 3, 5, 17, 0)
+    monkeypatch.setattr(service, "now", lambda: thursday_evening_utc)
+    wid = env.warning(severity="red")
+    with env.session() as s:
+        cal = params.calendar(params.current(s))
+    d = env.move(D, wid, "dispatch", to_region=CODES["T1"]).json()
+    assert config.local_date(thursday_evening_utc) == dt.date(2026, 3, 6)
+    assert d["workflow"]["due_date"] == cal.add_working_days(dt.date(2026, 3, 6), 1).isoformat()
+    assert d["workflow"]["due_date"] != cal.add_working_days(dt.date(2026, 3, 5), 1).isoformat()

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import config
 from ..complaints.models import RATINGS, Complaint
 from ..complaints.service import COUNTED as COMPLAINT_COUNTED
 from ..regions.models import Region
@@ -112,7 +113,7 @@ def warning_items(session: Session, cfg: IndexConfig, months: set[str] | None = 
                   villages: list[str] | None = None, today: dt.date | None = None) -> list[Item]:
     """One item per warning, placed in the month it was first found (the earliest scan as-of
     date of its records; else the day it was first seen, Beijing time)."""
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or config.local_date()
     sev_w = {}
     for c in cfg.components:
         if c.measure == "confirmed_warnings":

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import config
 from ..audit import service as audit
 from ..auth.models import User
 from ..notifications import service as notifications
@@ -184,7 +185,7 @@ def submit(session: Session, sub: Submission, client: str, s: Settings | None = 
                   anonymous=anonymous, contact_token=None if anonymous else security.encrypt_contact(contact),
                   status="moderation" if moderation else "received", moderation_reason="; ".join(moderation),
                   escalated=False, escalations=0, declined=False, re_reviewed=False, findings="", answer="")
-    start_step(session, c, None if moderation else "accept", now().date())
+    start_step(session, c, None if moderation else "accept", config.local_date(now()))
     try:
         session.add(c)
         session.flush()
@@ -281,7 +282,7 @@ def list_for(session: Session, user: User, *, status: str | None = None, mine: b
     if mine:
         q = q.where(Complaint.handler_id == user.id)
     if overdue:
-        q = q.where(Complaint.due_date < now().date())
+        q = q.where(Complaint.due_date < config.local_date(now()))
     if after_id:
         q = q.where(Complaint.id < after_id)
     return list(session.scalars(q.order_by(Complaint.id.desc()).limit(limit)))
@@ -373,7 +374,7 @@ def raise_warning(session: Session, user: User, complaint_id: int, severity: str
         w = Warning(id=wid, rule=rule, severity=severity, area=AREA_OF.get(c.category, "other"),
                     region_code=c.region_code, subject=subject, explanation_zh=summary[:2000],
                     explanation_en=f"raised by hand from complaint {c.code}", params={},
-                    evidence={"complaint": c.code, "category": c.category}, amount=None, as_of=now().date(),
+                    evidence={"complaint": c.code, "category": c.category}, amount=None, as_of=config.local_date(now()),
                     status="new", record_count=0)
         session.add(w)
         session.flush()
@@ -464,7 +465,7 @@ def staff_detail(session: Session, user: User, c: Complaint) -> dict[str, Any]:
         "handler": handler.username if handler else None, "handler_id": c.handler_id, "findings": c.findings,
         "substantiated": c.substantiated, "answer": c.answer, "answered_at": c.answered_at,
         "declined": c.declined, "rating": c.rating, "first_rating": c.first_rating, "re_reviewed": c.re_reviewed,
-        "step": c.step, "due_date": c.due_date, "overdue": bool(c.due_date and c.due_date < now().date()),
+        "step": c.step, "due_date": c.due_date, "overdue": bool(c.due_date and c.due_date < config.local_date(now())),
         "escalations": c.escalations, "created_at": c.created_at, "version": c.version,
         "photos": [{"id": p.id, "content_type": p.content_type, "size": p.size, "width": p.width,
                     "height": p.height} for p in photos_of(session, c.id)],

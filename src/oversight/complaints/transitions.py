@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import config
 from ..audit import service as audit
 from ..auth.models import User
 from ..notifications import service as notifications
@@ -219,7 +220,7 @@ def transition(session: Session, complaint_id: int, actor: User | str, inp: Comp
 
     before = _snapshot(c)
     at = now()
-    today = today or at.date()
+    today = today or config.local_date(at)
     target = move.target
     data: dict[str, Any] = {}
     public_comment = ""
@@ -309,7 +310,7 @@ def _notify(session: Session, c: Complaint, move: Move, actor: User | str, targe
 def escalate_overdue(session: Session, today: dt.date | None = None, actor: Any = "system") -> list[str]:
     """Every complaint past its step's deadline, not yet escalated for that step: a 督办 event
     (shown to the filer), an audit entry, and a notice to the level above the township unit."""
-    today = today or now().date()
+    today = today or config.local_date(now())
     rows = session.scalars(select(Complaint).where(Complaint.due_date < today, Complaint.escalated.is_(False),
                                                    Complaint.step.is_not(None)).order_by(Complaint.due_date)).all()
     cal = wf_params.calendar(wf_params.current(session))

@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from .. import config
 from ..audit import service as audit
 from ..auth.models import User as UserModel
 from ..complaints import service as complaints
@@ -60,7 +61,7 @@ def require_read(page: Page) -> None:
 
 def today() -> dt.date:
     """The complaints service's day (``complaints.models.now``), so 'overdue' agrees with its escalation."""
-    return now().date()
+    return config.local_date(now())
 
 
 # ------------------------------------------------------------------------------------ the filter

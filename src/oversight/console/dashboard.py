@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from .. import config
 from ..regions.models import Region
 from ..warnings.models import Warning
 from ..workflow import service as workflow
@@ -80,7 +81,7 @@ def memo(s: Session, key: tuple, fn):  # noqa: ANN001, ANN201
     thread recomputes them (stale-while-revalidate): a page never waits for a recount that a
     move elsewhere made necessary.  Only the first view of a region computes in the request."""
     url = s.get_bind().url.render_as_string(hide_password=False)
-    key = (url, dt.date.today(), *key)
+    key = (url, config.local_date(), *key)
     st = stamp(s)
     now = time.monotonic()
     with _lock:
@@ -121,7 +122,7 @@ def cached_build(s: Session, region: Region, today: dt.date | None = None) -> Da
 
 
 def build(s: Session, region: Region, today: dt.date | None = None) -> Dashboard:
-    today = today or dt.date.today()
+    today = today or config.local_date()
     d = Dashboard()
     scope = Warning.region_code.in_(scope_codes(region))
     rows = s.execute(select(Warning.rule, Warning.severity, Warning.status, Warning.region_code, func.count())

@@ -7,7 +7,6 @@ services (each audits its change); the console adds no logic of its own.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from fastapi import Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from .. import config
 from ..auth import permissions as perm
 from ..auth import service as auth
 from ..auth.models import ROLES
@@ -22,7 +22,6 @@ from ..auth.models import User as UserModel
 from ..regions import service as regions
 from ..regions.models import LEVELS, Region
 from ..workflow import params as params_mod
-from ..workflow import service as workflow
 from ..workflow.errors import Forbidden, Invalid, NotFound
 from . import warehouse_read as wr
 from .queries import REGION_RE, RULE_RE, BadFilter
@@ -86,7 +85,7 @@ def quality_download(page: User, kind: str = "quarantine") -> Response:
                  comment=f"{len(rows)} rows" + (f", table {table}" if table else ""))
     page.s.commit()
     return Response(("\ufeff" + buf.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{kind}-{dt.date.today()}.csv"',
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-{config.local_date()}.csv"',
                              "Cache-Control": "no-store"})
 
 

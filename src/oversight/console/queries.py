@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from .. import config
 from ..auth.models import User
 from ..regions.models import Region
 from ..warnings.models import Warning
@@ -267,7 +268,7 @@ def _ids_page(s: Session, f: Filter, conds: list, offset: int, limit: int, extra
 
 
 def list_warnings(s: Session, user: User, f: Filter, today: dt.date | None = None) -> ListResult:
-    today = today or dt.date.today()
+    today = today or config.local_date()
     conds = conditions(s, user, f, today)
     count_q = base_query([func.count()]) if needs_workflow(f) else select(func.count()).select_from(Warning)
     total = s.scalar(count_q.where(*conds)) or 0
@@ -303,7 +304,7 @@ def list_warnings(s: Session, user: User, f: Filter, today: dt.date | None = Non
 
 def iter_export(s: Session, user: User, f: Filter, limit: int, today: dt.date | None = None):  # noqa: ANN201
     """Every warning of the filter (no paging), up to ``limit``, in the list's order."""
-    today = today or dt.date.today()
+    today = today or config.local_date()
     conds = conditions(s, user, f, today)
     cols = [Warning.id, Warning.rule, Warning.severity, Warning.area, Warning.region_code, Warning.subject,
             Warning.status, Warning.amount, Warning.as_of, Warning.record_count, Warning.first_seen_at,

@@ -12,10 +12,11 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
+from .. import config
 from .. import __name__ as _pkg  # noqa: F401
 from ..api.deps import COOKIE
 from ..attachments import service as attachments
@@ -159,7 +160,7 @@ def _list_context(page: Page) -> dict[str, Any]:
     choices = list(page.s.scalars(select(Region).where(Region.path.like(page.user.region.path + "%"))
                                   .order_by(Region.path).limit(600)))
     return {"f": f, "res": res, "names": names, "scope": scope, "region_choices": choices,
-            "cat": catalogue.catalogue(), "today": dt.date.today(), "states": workflow.STATES,
+            "cat": catalogue.catalogue(), "today": config.local_date(), "states": workflow.STATES,
             "rule_title": lambda r: catalogue.title(r, page.lang),
             "link": lambda **kw: page.url("/warnings", **f.params(**kw))}
 
@@ -220,7 +221,7 @@ def warning_export(page: User) -> Response:
     audit.record(page.s, "warning.export", actor=page.user, object_type="warning_list",
                  region_code=page.user.region_code, comment=urlencode(f.params(page=None, per=None), doseq=True)[:500])
     page.s.commit()
-    name = f"warnings-{dt.date.today().isoformat()}.xlsx"
+    name = f"warnings-{config.local_date().isoformat()}.xlsx"
     return StreamingResponse(iter([buf.getvalue()]),
                              media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                              headers={"Content-Disposition": f'attachment; filename="{name}"',
@@ -308,7 +309,7 @@ def _detail_context(page: Page, wid: str) -> dict[str, Any]:
     return {"w": w, "region": region, "st": st, "records": records, "timeline": timeline, "moves": moves,
             "targets": targets, "source": source, "source_error": source_error, "graph": g,
             "ev_pairs": pairs, "ev_tables": tables, "names": names, "explanation": explanation,
-            "files": files, "today": dt.date.today(), "rule_title": catalogue.title(w.rule, page.lang),
+            "files": files, "today": config.local_date(), "rule_title": catalogue.title(w.rule, page.lang),
             "can_comment": perm.can(page.user, "warnings.comment"),
             "can_upload": perm.can(page.user, "attachments.upload"),
             "breadcrumb": [r for r in page.s.scalars(select(Region).where(

@@ -17,6 +17,7 @@ from fastapi import Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from .. import config
 from ..auth import permissions as perm
 from ..regions.models import Region
 from . import catalogue
@@ -155,7 +156,7 @@ def _backtest(page: Page, rule_id: str, param: str, value: str, as_of: str, regi
         have = set(backend.list_tables())
         if "insiders" not in have:
             raise wr.Unavailable(wr.N_("the identity tables are not built yet: run `oversight scan` first"))
-        day = day or dt.date.today()
+        day = day or config.local_date()
         regions_ = E.Regions.load(backend)
         t0 = time.perf_counter()
         before = E.run(backend, day, [rule.id], engine=engine_name, config=cfg, regions=regions_)

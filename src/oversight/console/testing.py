@@ -12,6 +12,7 @@ import random
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from .. import config
 from ..regions.models import Region
 from ..warnings.models import Warning, WarningRecord, warning_id
 from ..workflow.models import WorkflowState
@@ -49,7 +50,7 @@ STEP_OF = {"dispatched": "accept", "accepted": "verify", "verifying": "verify", 
 def seed(session: Session, n: int, *, today: dt.date | None = None, seed_value: int = 1,
          codes: list[str] | None = None, batch: int = 5000) -> int:
     rng = random.Random(seed_value)
-    today = today or dt.date.today()
+    today = today or config.local_date()
     villages = codes or list(session.scalars(select(Region.code).where(Region.level == "village")))
     if not villages:
         raise ValueError("no villages to put warnings in")

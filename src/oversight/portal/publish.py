@@ -361,7 +361,7 @@ class Portal:
         params = [cut, *villages]
         names = self.names
         vname = {c: self.regions[c].name if c in self.regions else c for c in villages}
-        today = dt.date.today()
+        today = config.local_date()
         out: list[dict[str, Any]] = []
         if name == "projects":
             for r in self._rows(wh, "SELECT t.name, t.budget, t.contract_amount, t.final_amount, "

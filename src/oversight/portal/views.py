@@ -259,7 +259,7 @@ def feed(request: Request, code: str) -> Response:
             entries.append((when, f"{table}-{row['_village']}-{i}-{when}", title_of(row), table))
     entries.sort(key=lambda e: e[0], reverse=True)
     entries = entries[:100]
-    updated = (entries[0][0] if entries else dt.date.today()).isoformat()
+    updated = (entries[0][0] if entries else config.local_date()).isoformat()
     host = request.url.hostname or "localhost"
     parts = ['<?xml version="1.0" encoding="utf-8"?>', '<feed xmlns="http://www.w3.org/2005/Atom">',
              f"<title>{escape(r.name)} 村务公开</title>", f'<link href="{escape(url)}"/>',

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .. import config
 from . import engine as E
 from .base import REGISTRY
 
@@ -28,7 +29,7 @@ def score(found: dict[str, set[str]], truth: dict[str, set[str]]) -> dict[str, d
 
 def scores(wh: Any, data: dict) -> dict:
     """The rules' section of ``oversight evaluate``."""
-    as_of = dt.date.fromisoformat(data["as_of"]) if data.get("as_of") else dt.date.today()
+    as_of = dt.date.fromisoformat(data["as_of"]) if data.get("as_of") else config.local_date()
     results = E.run(wh.ibis, as_of, engine=wh.engine)
     found = {r.rule.id: {f.subject for f in r.findings} for r in results}
     records = {(r.rule.id, f.subject): {(t, i) for t, i in f.records} for r in results for f in r.findings}

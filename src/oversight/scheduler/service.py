@@ -258,7 +258,7 @@ def run_job(url: str, name: str, *, holder: str, settings: SchedulerSettings | N
             ses.flush()
             run_id = run.id
         try:
-            counts = JOBS[name].run(url, at.date())
+            counts = JOBS[name].run(url, config.local_date(at))
             outcome, error = "ok", ""
         except Exception as exc:  # noqa: BLE001 - a failing job is recorded, never fatal
             log.exception("scheduler job %s failed", name)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from .. import config
 from ..rules import engine as E
 from ..rules.base import REGISTRY, SEVERITY_ZH, IDENTITY_SCHEMAS, Ctx, RuleError
 from ..warehouse import WarehouseError, open_warehouse
@@ -169,9 +170,8 @@ def rules_show(
     if sql is not None:
         if dialects[sql.lower()] == "pyspark":
             _ = ibis.pyspark  # registers the backend's compile options
-        import datetime as dt
 
-        h = rule.build(Ctx(None, dt.date.today(), dialects[sql.lower()]), sets[""])   # rules may differ per engine
+        h = rule.build(Ctx(None, config.local_date(), dialects[sql.lower()]), sets[""])   # rules may differ per engine
         print(ibis.to_sql(h.table, dialect=dialects[sql.lower()]))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from .. import config
 from .. import db
 from ..rules import engine as E
 from ..rules.base import AS_OF_COLUMN, Rule, RuleError
@@ -70,7 +71,7 @@ def data_span(wh: Any) -> tuple[dt.date | None, dt.date | None]:
 
 def check_as_of(wh: Any, as_of: dt.date | None) -> dt.date:
     """The as-of date to scan at (default today); an error for a future date or one before any data."""
-    today = dt.date.today()
+    today = config.local_date()
     as_of = as_of or today
     if as_of > today:
         raise RuleError(f"--as-of {as_of} is in the future (today is {today})")

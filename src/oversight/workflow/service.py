@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from .. import config
 from ..attachments.models import Attachment
 from ..audit import service as audit
 from ..auth.models import User
@@ -270,7 +271,7 @@ def transition(session: Session, warning_id: str, actor: User, inp: MoveInput,
 
     before = _snapshot(w, st)
     at = now()
-    today = today or at.date()
+    today = today or config.local_date(at)
     values = params_mod.current(session)
     # ---- apply
     w.status = target
@@ -398,7 +399,7 @@ def reopen_if_closed(session: Session, warning: Warning, note: str, actor: Any =
 def escalate_overdue(session: Session, today: dt.date | None = None, actor: Any = "system") -> list[str]:
     """Every warning past its step deadline, not yet escalated for that step: record a 督办
     (supervision) note in its history, notify the level above the handling unit.  Returns ids."""
-    today = today or now().date()
+    today = today or config.local_date(now())
     rows = session.execute(select(WorkflowState, Warning).join(Warning, Warning.id == WorkflowState.warning_id)
                            .where(WorkflowState.due_date < today, WorkflowState.escalated.is_(False),
                                   WorkflowState.step.is_not(None))

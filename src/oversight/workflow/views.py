@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import config
 from ..api.deps import DB, CurrentUser, Read
 from ..api.errors import ERROR_RESPONSES
 from ..api.types import IntId, RegionCode, Text, WarningIdPath
@@ -197,7 +198,7 @@ def warning_page(s: Session, user: User, *, status: list[str] | None = None, sev
     if handling_region:
         wf_conds.append(WorkflowState.handling_region == handling_region)
     if overdue is not None:
-        cond = service.overdue_filter(dt.date.today())
+        cond = service.overdue_filter(config.local_date())
         wf_conds.append(cond if overdue else ~cond | WorkflowState.due_date.is_(None))
     cols = (Warning.id, Warning.rule, Warning.severity, Warning.area, Warning.region_code, Warning.status,
             Warning.amount, Warning.as_of, Warning.record_count, Warning.first_seen_at, Warning.version)
@@ -244,7 +245,7 @@ def detail(s: DB, user, w: Warning, region: Region) -> dict:  # noqa: ANN001
             "first_seen_at": w.first_seen_at, "last_seen_at": w.last_seen_at,
             "records": [{"table": r.table_name, "id": r.record_id, "added_at": r.added_at,
                          "scan_as_of": r.scan_as_of} for r in records],
-            "workflow": _workflow_out(w, st, dt.date.today()),
+            "workflow": _workflow_out(w, st, config.local_date()),
             "allowed_actions": service.allowed_actions(s, user, w, region)}
 
 
