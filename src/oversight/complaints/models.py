@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, \
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, \
     UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,6 +65,8 @@ class Complaint(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    # the console's 'open + overdue' list and the escalation scan: region, state, then due date
+    __table_args__ = (Index("ix_complaints_region_status_due", "region_code", "status", "due_date"),)
 
 
 class ComplaintEvent(Base):
