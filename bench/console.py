@@ -67,7 +67,7 @@ def first_request(url: str, cookie: str, path: str, warm: str = "warm") -> dict:
 
 
 def _first_in_fresh_process(home: Path, url: str, cookie: str, path: str, warm: bool = True) -> dict:
-    env = dict(os.environ, OVERSIGHT_HOME=str(home))
+    env = dict(os.environ, OVERSIGHT_HOME=str(home), OVERSIGHT_SCHEDULER="off")  # no jobs mid-measurement
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-m", "bench.console", "--child", url, cookie, path,
                           "warm" if warm else "cold"], cwd=root, env=env,

@@ -120,7 +120,7 @@ def prepare(home: Path, database: str | None) -> str:
 
 
 def start_server(home: Path, url: str, port: int, workers: int) -> subprocess.Popen:
-    env = dict(os.environ, OVERSIGHT_HOME=str(home), OVERSIGHT_DATABASE=url)
+    env = dict(os.environ, OVERSIGHT_HOME=str(home), OVERSIGHT_DATABASE=url, OVERSIGHT_SCHEDULER="off")  # no jobs mid-measurement
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "oversight.web.app:create_app", "--factory",
                              "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                              "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "120"], env=env, cwd=str(HERE.parent))
