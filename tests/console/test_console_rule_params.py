@@ -203,9 +203,25 @@ def test_backtest_then_save_then_the_scan_uses_it(scanned):
     assert r.status_code == 422 and "不能为负数" in r.text
 
 
-def test_console_refusal_texts_are_the_services():
-    from oversight.console import catalogue
+def test_parameter_refusals_are_msgs_the_catalogue_translates():
+    """One mechanism: a refusal of ``rules/overrides.py`` is a ``Msg`` like any service's, its template
+    (and the values that are themselves messages) extracted into the catalogue with a Chinese text."""
+    from oversight.console import catalogs, i18n, messages
     from oversight.rules import overrides as O
+    from oversight.workflow.errors import Msg
 
-    assert catalogue.REFUSALS == O.MESSAGES
-    assert set(O.TYPE_TEXT.values()) == set(catalogue.TYPE_NAMES)
+    extracted, zh = catalogs.extract(), catalogs.existing("zh_CN")
+    for text in [*O.MESSAGES.values(), *O.TYPE_TEXT.values(), O.ALL_REGIONS]:
+        assert isinstance(text, Msg) and str(text) in extracted and zh.get(str(text)), text
+    i18n.translations.cache_clear()
+    zh_, en_ = i18n.translations("zh_CN").gettext, i18n.translations("en").gettext
+    nothing = O.ParamRefused("not_saved", rule=RULE, param="max_days", region="")
+    bad = O.ParamRefused("bad_type", rule=RULE, param="max_days", value="abc", type=O.TYPE_TEXT["integer"])
+    for exc in (nothing, bad):
+        assert isinstance(exc.message, Msg) and exc.message.template == str(O.MESSAGES[exc.code])
+        assert messages.localize(exc.message, en_, "en", exc.object_type) == str(exc.message)
+    assert str(nothing.message) == f"No value is saved for parameter max_days of rule {RULE} in all regions."
+    assert messages.localize(nothing.message, zh_, "zh_CN", nothing.object_type) == (
+        f"规则 {RULE} 的参数 max_days 在 全部区域 没有已保存的取值。")
+    assert messages.localize(bad.message, zh_, "zh_CN", bad.object_type) == (
+        f"规则 {RULE} 的参数 max_days 应为整数，“abc”不符合。")

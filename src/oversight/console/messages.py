@@ -5,7 +5,8 @@ the API answers and the audit log keeps).  A reason built as ``Msg(template, **p
 its message id: the console looks the template up in its gettext catalogue and fills in the
 values, translating those that are codes (a state, a move, a role …) through :mod:`labels`, so
 the Chinese console never shows an English refusal.  A reason without an id is looked up as a
-whole; one the catalogue does not know is shown as it is.
+whole; one the catalogue does not know is shown as it is.  A value that is itself a ``Msg``
+is translated the same way.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def _value(gettext: Any, lang: str, object_type: str, key: str, value: Any) -> s
     table = (tables.get(object_type) or tables.get("")) if tables else None
 
     def one(v: Any) -> str:
+        if isinstance(v, Msg):                 # a value that is itself a message ("all regions", "a number")
+            return localize(v, gettext, lang, object_type)
         if table is not None and isinstance(v, str) and v in table:
             return gettext(table[v])
         return str(v)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from .. import config
 from ..auth import permissions as perm
 from ..regions.models import Region
-from . import catalogue
+from . import catalogue, messages
 from . import warehouse_read as wr
 from .queries import RULE_RE, BadFilter
 from .router import User, router
@@ -192,7 +192,7 @@ def _refused(page: Page, exc: Exception, form: dict, action: str | None = None) 
         audit.discard_pending(page.s)
         O.record_refusal(page.s, exc, page.user, action, form.get("comment", ""))
         page.s.commit()
-    msg = catalogue.refusal_text(exc, page._)
+    msg = messages.refusal_text(exc, page)
     ctx = _rules_context(page)
     return page.render("rules.html", status_code=422, bt=None, bt_error=msg if not action else None,
                        save_error=msg if action else None, form=form, **ctx)

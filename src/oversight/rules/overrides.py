@@ -13,9 +13,10 @@ saved for '' (all regions) replaces ``[rules."id".params]`` but not a county's o
 through the rule's ``Param.coerce`` plus finiteness, region in the app's region tree and in
 the actor's area) and queue an audit entry (``rules.params.set|unset``, before/after,
 actor, comment) that is written with the same commit.  A refusal raises
-:class:`ParamRefused` (a 422 ``Invalid``) carrying a code and fields, so the console can
-say it in the user's language; :func:`record_refusal` audits the attempt after the
-caller rolled back.
+:class:`ParamRefused` (a 422 ``Invalid``) whose reason is a ``Msg`` (English text, template
+and values), which the console shows in the user's language like every other refusal
+(``console/messages.py``); its ``code`` and ``fields`` stay on the exception for the audit
+entry.  :func:`record_refusal` audits the attempt after the caller rolled back.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
 from ..audit import service as audit
-from ..workflow.errors import Invalid
+from ..workflow.errors import Invalid, Msg
 from .base import Param, Rule, RuleError
 from .engine import RuleConfig, get_rule, normalise_prefix, param_sets, prefix_for
 from .models import RuleParamOverride, now
@@ -39,37 +40,39 @@ OBJECT_TYPE = "rule_param"
 MAX_COMMENT = 2000
 MAX_NUMBER = 1e15          # beyond any amount, day count or ratio a rule judges; keeps SQL literals sane
 MAX_LIST = 50
-ALL_REGIONS = "all regions"
-TYPE_TEXT = {"integer": "a whole number", "number": "a number", "text": "text", "true/false": "true or false",
-             "list": "a comma-separated list"}
+#: values put into a refusal; ``Msg`` without values, so the console translates them too
+ALL_REGIONS = Msg("all regions")
+TYPE_TEXT = {"integer": Msg("a whole number"), "number": Msg("a number"), "text": Msg("text"),
+             "true/false": Msg("true or false"), "list": Msg("a comma-separated list")}
 
-#: English text of each refusal; the console translates the same strings (console/catalogue.py)
+#: the template of each refusal (the message id the console's gettext catalogue translates)
 MESSAGES = {
-    "unknown_rule": "There is no rule '%(rule)s'.",
-    "no_params": "Rule %(rule)s has no parameters to set.",
-    "unknown_param": "Rule %(rule)s has no parameter '%(param)s' (it has: %(choices)s).",
-    "bad_type": "Parameter %(param)s of rule %(rule)s must be %(type)s; '%(value)s' is not.",
-    "negative": "Parameter %(param)s of rule %(rule)s must not be negative; got %(value)s.",
-    "too_large": "Parameter %(param)s of rule %(rule)s is out of range (at most %(max)s); got %(value)s.",
-    "empty_value": "Enter a value for parameter %(param)s of rule %(rule)s.",
-    "bad_region": "'%(region)s' is not a region code (up to 12 digits).",
-    "unknown_region": "There is no region %(region)s within your area.",
-    "all_regions": "Only an account at the top of the region tree may set a value for all regions; "
-                   "enter a region code.",
-    "no_comment": "Say why the value changes (a comment is required).",
-    "long_comment": "The comment is too long (at most %(max)s characters).",
-    "not_saved": "No value is saved for parameter %(param)s of rule %(rule)s in %(region)s.",
+    "unknown_rule": Msg("There is no rule '%(rule)s'."),
+    "no_params": Msg("Rule %(rule)s has no parameters to set."),
+    "unknown_param": Msg("Rule %(rule)s has no parameter '%(param)s' (it has: %(choices)s)."),
+    "bad_type": Msg("Parameter %(param)s of rule %(rule)s must be %(type)s; '%(value)s' is not."),
+    "negative": Msg("Parameter %(param)s of rule %(rule)s must not be negative; got %(value)s."),
+    "too_large": Msg("Parameter %(param)s of rule %(rule)s is out of range (at most %(max)s); got %(value)s."),
+    "empty_value": Msg("Enter a value for parameter %(param)s of rule %(rule)s."),
+    "bad_region": Msg("'%(region)s' is not a region code (up to 12 digits)."),
+    "unknown_region": Msg("There is no region %(region)s within your area."),
+    "all_regions": Msg("Only an account at the top of the region tree may set a value for all regions; "
+                       "enter a region code."),
+    "no_comment": Msg("Say why the value changes (a comment is required)."),
+    "long_comment": Msg("The comment is too long (at most %(max)s characters)."),
+    "not_saved": Msg("No value is saved for parameter %(param)s of rule %(rule)s in %(region)s."),
 }
 
 
 class ParamRefused(Invalid):
-    """A parameter change that is refused; ``code`` and ``fields`` say why (also in English in ``message``)."""
+    """A parameter change that is refused: ``message`` is the reason as a ``Msg`` (``MESSAGES[code]``
+    filled with ``fields``), which the console translates; ``code`` and ``fields`` say why for the audit."""
 
     def __init__(self, code: str, *, rule: str = "", param: str = "", value: Any = None, region: str = "",
                  **fields: Any) -> None:
         self.fields = {"rule": rule, "param": param, "value": _short(value), "region": region or ALL_REGIONS,
                        **fields}
-        super().__init__(MESSAGES[code] % self.fields, code=code, audit_action=ACTION_SET,
+        super().__init__(Msg(str(MESSAGES[code]), **self.fields), code=code, audit_action=ACTION_SET,
                          object_type=OBJECT_TYPE, object_id=rule[:64])
         self.attempt = _attempt(rule, param, value, region)
 
