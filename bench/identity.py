@@ -1,6 +1,6 @@
 """Identity layer: time ``build(wh)`` (all five derived tables) on a county-sized batch.
 
-    python -m bench.identity [--scale 20] [--engine duckdb|postgres] [--source auto|generator|synth]
+    python -m bench.identity [--scale 20] [--engine duckdb|postgres|pyspark] [--source auto|generator|synth]
 
 The batch comes from the demo generator (``oversight generate``) when it is
 installed, else from ``bench/identity_synth.py``.  It is ingested once into a
@@ -8,6 +8,10 @@ fresh warehouse, then ``build`` runs in a subprocess of its own so that the
 reported peak resident memory is the build's.  Prints seconds, peak RSS, the
 derived tables' sizes and, when a truth file is at hand, resolution
 precision/recall.  Results go to ``bench/out/identity-<scale>-<engine>.json``.
+
+``--engine pyspark`` ingests into DuckDB, copies the tables to Parquet (what a
+Spark deployment reads) and times the build on ``pyspark:///<folder>``; the
+Spark start-up is timed apart (``spark_start_s``), the build alone is ``build_s``.
 """
 
 from __future__ import annotations
@@ -37,14 +41,16 @@ def _child_build(url: str) -> int:
     from oversight.identity import build
     from oversight.warehouse import open_warehouse
 
+    t0 = time.perf_counter()
     wh = open_warehouse(url)
+    start = time.perf_counter() - t0
     t0 = time.perf_counter()
     rep = build(wh)
     secs = time.perf_counter() - t0
     wh.close()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": round(secs, 2), "peak_rss_mb": round(peak_kb / 1024, 1),
-                      "report": rep.as_dict()}, ensure_ascii=False))
+                      "open_s": round(start, 2), "report": rep.as_dict()}, ensure_ascii=False))
     return 0
 
 
@@ -95,10 +101,25 @@ def _drop_pg(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _to_parquet(duck_url: str, root: Path) -> str:
+    """The DuckDB warehouse's contract tables (and kept household listings) as Parquet for Spark."""
+    from oversight.contract.schema import TABLES
+    from oversight.ingest.loader import LISTINGS
+    from oversight.warehouse import open_warehouse, spark
+
+    wh = open_warehouse(duck_url)
+    try:
+        names = sorted(TABLES) + ([LISTINGS] if LISTINGS in wh.tables() else [])
+        spark.save_parquet(wh, root, names)
+    finally:
+        wh.close()
+    return f"pyspark://{root}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=20)
-    ap.add_argument("--engine", choices=("duckdb", "postgres"), default="duckdb")
+    ap.add_argument("--engine", choices=("duckdb", "postgres", "pyspark"), default="duckdb")
     ap.add_argument("--source", choices=("auto", "generator", "synth"), default="auto")
     ap.add_argument("--child-build", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -113,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work = OUT / f"identity-wh-{uuid.uuid4().hex[:6]}"
     work.mkdir(parents=True)
-    url = f"duckdb:///{work / 'wh.duckdb'}" if args.engine == "duckdb" else _new_pg()
+    url = f"duckdb:///{work / 'wh.duckdb'}" if args.engine != "postgres" else _new_pg()
     env = dict(os.environ, OVERSIGHT_HOME=str(work), PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     try:
         t0 = time.perf_counter()
@@ -124,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             print(r.stdout[-2000:], r.stderr[-2000:])
             return 1
         ingest_s = time.perf_counter() - t0
+        if args.engine == "pyspark":
+            url = _to_parquet(url, work / "spark")
         r = subprocess.run([sys.executable, "-m", "bench.identity", "--child-build", url],
                            capture_output=True, text=True, env=env, cwd=str(Path(__file__).resolve().parent.parent))
         if r.returncode != 0:
@@ -148,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"scale": args.scale, "engine": args.engine, "source": str(folder.name),
               "generate_s": round(gen_s, 1), "ingest_s": round(ingest_s, 1),
               "build_s": res["seconds"], "build_peak_rss_mb": res["peak_rss_mb"],
+              **({"spark_start_s": res["open_s"]} if args.engine == "pyspark" else {}),
               "tables": res["report"]["counts"], "resolution": res["report"]["resolution"],
               "methods": res["report"]["methods"], "findings": res["report"]["findings"],
               "stages_s": res["report"].get("stages")}
