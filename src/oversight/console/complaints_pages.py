@@ -237,11 +237,9 @@ def _list_context(page: Page) -> dict[str, Any]:
     day = today()
     res = list_complaints(page.s, page.user, f, day)
     scope = scope_region(page.s, page.user, f.region)
-    choices = list(page.s.scalars(select(Region).where(Region.path.like(page.user.region.path + "%"))
-                                  .order_by(Region.path).limit(600)))
     names = names_of(page.s, {c.region_code for c in res.rows})
     handlers = usernames(page.s, {c.handler_id for c in res.rows if c.handler_id})
-    return {"f": f, "res": res, "scope": scope, "region_choices": choices, "names": names, "handlers": handlers,
+    return {"f": f, "res": res, "scope": scope, "region_choices": page.region_choices(), "names": names, "handlers": handlers,
             "today": day, "states": transitions.STATES, "categories": list(CATEGORIES),
             "n": counts(page.s, page.user.region, day),
             "link": lambda **kw: page.url("/complaints", **f.params(**kw))}
@@ -249,10 +247,7 @@ def _list_context(page: Page) -> dict[str, Any]:
 
 @router.get("", response_class=HTMLResponse)
 def complaint_list(page: User) -> Response:
-    ctx = _list_context(page)
-    if page.request.headers.get("HX-Request") and page.request.headers.get("HX-Target") == "results":
-        return page.render("complaints_results.html", **ctx)
-    return page.render("complaints_list.html", **ctx)
+    return page.render_list("complaints_list.html", "complaints_results.html", **_list_context(page))
 
 
 # ------------------------------------------------------------------------------------ detail

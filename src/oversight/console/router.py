@@ -157,9 +157,7 @@ def _list_context(page: Page) -> dict[str, Any]:
     names = queries.region_names(page.s, {r.region_code for r in res.rows} |
                                  {r.handling_region for r in res.rows if r.handling_region})
     scope = queries.scope_region(page.s, page.user, f)
-    choices = list(page.s.scalars(select(Region).where(Region.path.like(page.user.region.path + "%"))
-                                  .order_by(Region.path).limit(600)))
-    return {"f": f, "res": res, "names": names, "scope": scope, "region_choices": choices,
+    return {"f": f, "res": res, "names": names, "scope": scope, "region_choices": page.region_choices(),
             "cat": catalogue.catalogue(), "today": config.local_date(), "states": workflow.STATES,
             "rule_title": lambda r: catalogue.title(r, page.lang),
             "link": lambda **kw: page.url("/warnings", **f.params(**kw))}
@@ -167,10 +165,7 @@ def _list_context(page: Page) -> dict[str, Any]:
 
 @router.get("/warnings", response_class=HTMLResponse)
 def warning_list(page: User) -> Response:
-    ctx = _list_context(page)
-    if page.request.headers.get("HX-Request") and page.request.headers.get("HX-Target") == "results":
-        return page.render("_results.html", **ctx)
-    return page.render("warnings.html", **ctx)
+    return page.render_list("warnings.html", "_results.html", **_list_context(page))
 
 
 @router.get("/warnings.xlsx")

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..api.deps import COOKIE, audit_refusal, session_maker
@@ -94,6 +95,18 @@ class Page:
     csrf: str = ""
     lang: str = i18n.DEFAULT
     started: float = field(default_factory=time.perf_counter)
+
+    def render_list(self, template: str, results: str, **ctx: Any) -> HTMLResponse:
+        """A list page, or only its results when HTMX asks for the ``results`` section."""
+        h = self.request.headers
+        return self.render(results if h.get("HX-Request") and h.get("HX-Target") == "results" else template, **ctx)
+
+    def region_choices(self, limit: int = 600) -> list:
+        """The regions of the user's subtree, tree order, for a region filter."""
+        from ..regions.models import Region
+
+        return list(self.s.scalars(select(Region).where(Region.path.like(self.user.region.path + "%"))
+                                   .order_by(Region.path).limit(limit)))
 
     def _(self, msg: str) -> str:
         return i18n.translations(self.lang).gettext(msg)
