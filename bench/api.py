@@ -1,7 +1,7 @@
 """API benchmark: list and detail endpoints with 50 concurrent clients and 100k warnings loaded.
 
     python -m bench.api [--warnings 100000] [--workers 2] [--database URL]   # default: a fresh PostgreSQL DB
-                        [--mode closed|open|both]
+                        [--mode closed|open|both] [--plain-uvicorn]
                         [--clients 50] [--requests 4000]                 # closed loop
                         [--users 50] [--rate 1.0] [--seconds 60]         # open loop
 
@@ -265,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     ap.add_argument("--database", help="app database URL (default: a fresh PostgreSQL database)")
     ap.add_argument("--mode", choices=("closed", "open", "both"), default="both")
+    ap.add_argument("--plain-uvicorn", action="store_true",
+                    help="start `uvicorn` itself (Nagle on with --workers > 1: +40 ms per kept-alive request)")
     ap.add_argument("--clients", type=int, default=50, help="closed loop: concurrent clients")
     ap.add_argument("--requests", type=int, default=4000, help="closed loop: requests per endpoint")
     ap.add_argument("--users", type=int, default=50, help="open loop: concurrent users")
@@ -289,7 +291,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loaded {args.warnings} warnings in {time.perf_counter() - t0:.1f}s")
         port = free_port()
         env = dict(os.environ, OVERSIGHT_HOME=str(home), OVERSIGHT_DATABASE=url)
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "oversight.web.app:create_app", "--factory",
+        # uvicorn's command line through oversight.api.serving: with --workers N the listening socket
+        # must be TCP_NODELAY, or every kept-alive request waits 40 ms for a delayed ACK
+        launcher = "uvicorn" if args.plain_uvicorn else "oversight.api.serving"
+        server = subprocess.Popen([sys.executable, "-m", launcher, "oversight.web.app:create_app", "--factory",
                                    "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
                                    "--log-level", "warning", "--no-access-log",
                                    "--timeout-keep-alive", "120"], env=env)
@@ -318,21 +323,24 @@ def main(argv: list[str] | None = None) -> int:
         modes = ("closed", "open") if args.mode == "both" else (args.mode,)
         for mode in modes:
             for kind in ("list", "detail"):
-                cpu0 = server_cpu(server.pid)
+                cpu0, client0 = server_cpu(server.pid), time.process_time()
                 if mode == "closed":
                     res = asyncio.run(run_load(base_url, token, ids, args.clients, args.requests, kind))
                     who = f"{args.clients} clients, no think time"
                 else:
                     res = asyncio.run(run_open(base_url, token, ids, args.users, args.rate, args.seconds, kind))
                     who = f"{args.users} users x {args.rate:g}/s, {res['late_sends']} late sends"
-                cpu1 = server_cpu(server.pid)
+                cpu1, client1 = server_cpu(server.pid), time.process_time()
                 res.update(warnings=args.warnings, workers=args.workers, database=url.split(":")[0].split("+")[0],
+                           launcher=launcher,
                            server_cpu_ms_per_request=round((cpu1 - cpu0) * 1000 / (res["requests"] + 200), 2)
-                           if cpu0 is not None and cpu1 is not None else None)
+                           if cpu0 is not None and cpu1 is not None else None,
+                           client_cpu_ms_per_request=round((client1 - client0) * 1000 / (res["requests"] + 200), 2))
                 results.append(res)
                 print(f"{mode:6s} {kind:6s} p50 {res['p50_ms']:7.1f} ms  p95 {res['p95_ms']:7.1f} ms  "
                       f"p99 {res['p99_ms']:7.1f} ms  {res['throughput_rps']:7.1f} req/s  "
-                      f"errors {res['errors']}/{res['requests']}  server CPU {res['server_cpu_ms_per_request']} ms/req"
+                      f"errors {res['errors']}/{res['requests']}  server/client CPU "
+                      f"{res['server_cpu_ms_per_request']}/{res['client_cpu_ms_per_request']} ms/req"
                       f"  ({who}; load average "
                       f"{res['loadavg_before'][0]:.1f} -> {res['loadavg_after'][0]:.1f})", flush=True)
         server.terminate()                             # SIGTERM: a graceful stop writes the queued views
