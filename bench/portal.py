@@ -5,7 +5,8 @@
 
 1. A fresh ``$OVERSIGHT_HOME`` (temporary) with a loaded warehouse (one district, a busy village)
    and a migrated app database (SQLite by default; ``--database`` for PostgreSQL), served by
-   ``uvicorn oversight.web.app:create_app`` in a subprocess on 127.0.0.1.
+   ``python -m oversight.api.serving oversight.web.app:create_app`` (uvicorn with TCP_NODELAY on
+   its workers' listener) in a subprocess on 127.0.0.1.
 2. ``--concurrent`` villagers file a complaint at the same moment (each fetches its challenge,
    then posts); then every one of them replays the very same submission.  Checked in the
    database: exactly one complaint per villager — none lost, none duplicated, all codes distinct.
@@ -121,7 +122,7 @@ def prepare(home: Path, database: str | None) -> str:
 
 def start_server(home: Path, url: str, port: int, workers: int) -> subprocess.Popen:
     env = dict(os.environ, OVERSIGHT_HOME=str(home), OVERSIGHT_DATABASE=url, OVERSIGHT_SCHEDULER="off")  # no jobs mid-measurement
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "oversight.web.app:create_app", "--factory",
+    proc = subprocess.Popen([sys.executable, "-m", "oversight.api.serving", "oversight.web.app:create_app", "--factory",
                              "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                              "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "120"], env=env, cwd=str(HERE.parent))
     deadline = time.time() + 60

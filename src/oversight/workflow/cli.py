@@ -56,6 +56,9 @@ def serve_command(
     url = _ready(database)
     os.environ["OVERSIGHT_DATABASE"] = url
     console.print(f"serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /openapi.json)")
+    from ..api.serving import nodelay_listener
+
+    nodelay_listener()          # several workers: no 40 ms Nagle stall on kept-alive connections
     uvicorn.run("oversight.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", access_log=False)
 
