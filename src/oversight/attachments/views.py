@@ -67,7 +67,7 @@ def download(attachment_id: IntPath, s: DB, user: CurrentUser) -> FileResponse:
                        object_type="attachment", object_id=str(attachment_id)) from exc
     perm.require(user, "attachments.read")
     path = service.path_of(att)
-    audit.record(s, "attachment.view", actor=user, object_type="warning", object_id=w.id,
+    audit.record_later(s, "attachment.view", actor=user, object_type="warning", object_id=w.id,
                  region_code=w.region_code, after={"attachment_id": att.id, "sha256": att.sha256})
     s.commit()
     return FileResponse(path, media_type=att.content_type, filename=att.filename)

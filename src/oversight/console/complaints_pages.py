@@ -304,7 +304,7 @@ def complaint_detail(complaint_id: ComplaintId, page: User, done: str | None = N
                      contact: str | None = None) -> Response:
     ctx = _detail_context(page, complaint_id, show_contact=contact == "1")
     c = ctx["c"]
-    audit.record(page.s, "complaint.view", actor=page.user, object_type="complaint", object_id=str(c.id),
+    audit.record_later(page.s, "complaint.view", actor=page.user, object_type="complaint", object_id=str(c.id),
                  region_code=c.region_code)
     page.s.commit()
     return page.render("complaints_detail.html", done=done if done in DONE else None, **ctx)

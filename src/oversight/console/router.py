@@ -316,7 +316,7 @@ def _detail_context(page: Page, wid: str) -> dict[str, Any]:
 def warning_detail(wid: str, page: User, done: str | None = None) -> Response:
     ctx = _detail_context(page, wid)
     w = ctx["w"]
-    audit.record(page.s, "warning.view", actor=page.user, object_type="warning", object_id=w.id,
+    audit.record_later(page.s, "warning.view", actor=page.user, object_type="warning", object_id=w.id,
                  region_code=w.region_code)
     page.s.commit()
     return page.render("detail.html", done=done if done in workflow.MOVES or done in ("comment", "upload") else None,

@@ -185,9 +185,11 @@ class Env:
     def audit_entries(self, action: str | None = None) -> list:
         from sqlalchemy import select
 
+        from ..audit import service as audit_service
         from ..audit.models import AuditEntry
 
         with self.session() as s:
+            audit_service.flush_later(s)        # views queued for the background writer first, as the audit pages do
             q = select(AuditEntry).order_by(AuditEntry.seq)
             if action:
                 q = q.where(AuditEntry.action == action)
