@@ -78,3 +78,57 @@ def test_row_lock_serialises_postgres(pg_url, oversight_home):
     assert out["r"].status_code == 409 and "stale" in out["r"].json()["detail"]
     assert env.status(wid) == "dispatched"
     assert env.version(wid) == v + 1
+
+
+@pytest.mark.postgres
+def test_two_escalation_runs_at_once_escalate_once_postgres(pg_url, oversight_home, monkeypatch):
+    """The scheduler and a manual escalate landing together: both see the overdue warning, both
+    try, one records the 督办 — the other's claim of the row matches nothing once the first commits."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from oversight import db
+    from oversight.workflow import params as params_mod
+    from oversight.workflow.models import WarningEvent, WorkflowState
+
+    url = pg_url.replace("postgresql://", "postgresql+psycopg://")
+    db.migrate(url)
+    env = make_env(url, oversight_home)
+    wid = env.warning(severity="red")
+    env.move(D, wid, "dispatch", to_region=CODES["T1"])
+    later = dt.date.today() + dt.timedelta(days=60)
+
+    both_selected = threading.Barrier(2, timeout=20)
+    real_current = params_mod.current
+    waited: set[int] = set()
+
+    def current_after_both_selected(session):  # noqa: ANN001 - called in the loop, after the SELECT
+        if threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            both_selected.wait()
+        return real_current(session)
+
+    monkeypatch.setattr(params_mod, "current", current_after_both_selected)
+    out: dict[str, list[str] | Exception] = {}
+
+    def run(name: str) -> None:
+        try:
+            with db.session(url) as s:
+                out[name] = service.escalate_overdue(s, today=later, actor=name)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            out[name] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("scheduler", "manual")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(isinstance(v, Exception) for v in out.values()), out
+    assert sorted(len(v) for v in out.values()) == [0, 1], out
+    with db.session(url) as s:
+        st = s.get(WorkflowState, wid)
+        notes = s.scalars(select(WarningEvent).where(WarningEvent.warning_id == wid,
+                                                     WarningEvent.action == "supervise")).all()
+    assert st.escalated and st.escalations == 1
+    assert len(notes) == 1

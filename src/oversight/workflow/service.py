@@ -34,7 +34,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import config
@@ -411,8 +411,17 @@ def escalate_overdue(session: Session, today: dt.date | None = None, actor: Any 
         late = params_mod.calendar(values).working_days_between(st.due_date, today)
         note = (f"督办: step '{st.step}' was due {st.due_date.isoformat()} and is {late} working day(s) overdue; "
                 f"the handling unit {st.handling_region} is to report progress at once")
-        st.escalated = True
-        st.escalations += 1
+        # claim the step: of two runs at once (the scheduler and a manual escalate) only one gets
+        # the row (PostgreSQL: the second UPDATE waits for the first commit, then matches nothing)
+        claimed = session.execute(
+            update(WorkflowState)
+            .where(WorkflowState.warning_id == st.warning_id, WorkflowState.escalated.is_(False),
+                   WorkflowState.step == st.step, WorkflowState.due_date == st.due_date)
+            .values(escalated=True, escalations=WorkflowState.escalations + 1)
+            .execution_options(synchronize_session=False)).rowcount
+        if claimed != 1:
+            continue
+        session.refresh(st, ["escalated", "escalations"])
         session.add(WarningEvent(warning_id=w.id, actor_id=getattr(actor, "id", None), actor=name,
                                  action="supervise", from_status=w.status, to_status=w.status, comment=note,
                                  data={"step": st.step, "due_date": st.due_date.isoformat(), "overdue_days": late},
