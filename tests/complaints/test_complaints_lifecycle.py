@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select, text
 
 from oversight import config
@@ -166,3 +167,56 @@ def test_cli_escalates_and_prints_statistics(env, filer, monkeypatch):
     assert r.exit_code == 0 and "escalated 1" in r.output, r.output
     r = runner.invoke(app, ["complaints", "stats", "--database", env.url])
     assert r.exit_code == 0 and '"received": 1' in r.output
+
+
+@pytest.mark.postgres
+def test_two_escalation_runs_at_once_escalate_once_postgres(pg_url, oversight_home, monkeypatch):
+    """The scheduler and a manual escalate together: both select the overdue complaint, one
+    records the 督办, the other's claim matches nothing (no stale-version error either)."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from oversight import db
+    from oversight.complaints.models import ComplaintEvent
+    from oversight.workflow import params as wf_params
+    from oversight.workflow.testing import make_env
+
+    from .conftest import CONFIG, Filer
+
+    url = pg_url.replace("postgresql://", "postgresql+psycopg://")
+    db.migrate(url)
+    env = make_env(url, oversight_home, CONFIG)
+    cid = complaint_id(env, Filer(env).filed()["code"])
+    with env.session() as s:
+        late = s.get(Complaint, cid).due_date + dt.timedelta(days=3)
+
+    both_selected = threading.Barrier(2, timeout=20)
+    real_current = wf_params.current
+
+    def current_after_both_selected(session):  # noqa: ANN001 - called right after the SELECT
+        both_selected.wait()
+        return real_current(session)
+
+    monkeypatch.setattr(wf_params, "current", current_after_both_selected)
+    out: dict = {}
+
+    def run(name: str) -> None:
+        try:
+            with db.session(url) as s:
+                out[name] = transitions.escalate_overdue(s, today=late, actor=name)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            out[name] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("scheduler", "manual")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(isinstance(v, Exception) for v in out.values()), out
+    assert sorted(len(v) for v in out.values()) == [0, 1], out
+    with env.session() as s:
+        c = s.get(Complaint, cid)
+        n = s.scalar(select(func.count()).select_from(ComplaintEvent)
+                     .where(ComplaintEvent.complaint_id == cid, ComplaintEvent.action == "supervise"))
+    assert c.escalated and c.escalations == 1 and n == 1

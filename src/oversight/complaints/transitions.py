@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .. import config
@@ -319,8 +319,18 @@ def escalate_overdue(session: Session, today: dt.date | None = None, actor: Any 
         late = cal.working_days_between(c.due_date, today)
         note = (f"督办: step '{c.step}' was due {c.due_date.isoformat()} and is {late} working day(s) overdue; "
                 f"the unit {c.unit_code} is to act at once")
-        c.escalated = True
-        c.escalations += 1
+        # claim the step: of two runs at once (the scheduler and a manual escalate) only one gets
+        # the row; the version moves as the ORM's own UPDATE would move it
+        claimed = session.execute(
+            update(Complaint)
+            .where(Complaint.id == c.id, Complaint.escalated.is_(False), Complaint.step == c.step,
+                   Complaint.due_date == c.due_date)
+            .values(escalated=True, escalations=Complaint.escalations + 1, version=Complaint.version + 1,
+                    updated_at=now())
+            .execution_options(synchronize_session=False)).rowcount
+        if claimed != 1:
+            continue
+        session.refresh(c)
         session.add(ComplaintEvent(complaint_id=c.id, actor=actor if isinstance(actor, str) else actor.username,
                                    actor_id=getattr(actor, "id", None), action="supervise", from_status=c.status,
                                    to_status=c.status, comment="已督办", public=True,
