@@ -173,14 +173,12 @@ def test_cli_escalates_and_prints_statistics(env, filer, monkeypatch):
 def test_two_escalation_runs_at_once_escalate_once_postgres(pg_url, oversight_home, monkeypatch):
     """The scheduler and a manual escalate together: both select the overdue complaint, one
     records the 督办, the other's claim matches nothing (no stale-version error either)."""
-    import threading
-
     from sqlalchemy import func, select
 
     from oversight import db
     from oversight.complaints.models import ComplaintEvent
     from oversight.workflow import params as wf_params
-    from oversight.workflow.testing import make_env
+    from oversight.workflow.testing import make_env, race
 
     from .conftest import CONFIG, Filer
 
@@ -191,28 +189,11 @@ def test_two_escalation_runs_at_once_escalate_once_postgres(pg_url, oversight_ho
     with env.session() as s:
         late = s.get(Complaint, cid).due_date + dt.timedelta(days=3)
 
-    both_selected = threading.Barrier(2, timeout=20)
-    real_current = wf_params.current
+    def run(actor: str) -> list[str]:
+        with db.session(url) as s:
+            return transitions.escalate_overdue(s, today=late, actor=actor)
 
-    def current_after_both_selected(session):  # noqa: ANN001 - called right after the SELECT
-        both_selected.wait()
-        return real_current(session)
-
-    monkeypatch.setattr(wf_params, "current", current_after_both_selected)
-    out: dict = {}
-
-    def run(name: str) -> None:
-        try:
-            with db.session(url) as s:
-                out[name] = transitions.escalate_overdue(s, today=late, actor=name)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            out[name] = exc
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in ("scheduler", "manual")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    out = race(monkeypatch, wf_params, "current", run)    # read right after the SELECT
     assert not any(isinstance(v, Exception) for v in out.values()), out
     assert sorted(len(v) for v in out.values()) == [0, 1], out
     with env.session() as s:

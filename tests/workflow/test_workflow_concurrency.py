@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from oversight.workflow import service
-from oversight.workflow.testing import CODES, make_env
+from oversight.workflow.testing import CODES, make_env, race
 
 D = "district_officer@D1"
 
@@ -99,31 +99,11 @@ def test_two_escalation_runs_at_once_escalate_once_postgres(pg_url, oversight_ho
     env.move(D, wid, "dispatch", to_region=CODES["T1"])
     later = dt.date.today() + dt.timedelta(days=60)
 
-    both_selected = threading.Barrier(2, timeout=20)
-    real_current = params_mod.current
-    waited: set[int] = set()
+    def run(actor: str) -> list[str]:
+        with db.session(url) as s:
+            return service.escalate_overdue(s, today=later, actor=actor)
 
-    def current_after_both_selected(session):  # noqa: ANN001 - called in the loop, after the SELECT
-        if threading.get_ident() not in waited:
-            waited.add(threading.get_ident())
-            both_selected.wait()
-        return real_current(session)
-
-    monkeypatch.setattr(params_mod, "current", current_after_both_selected)
-    out: dict[str, list[str] | Exception] = {}
-
-    def run(name: str) -> None:
-        try:
-            with db.session(url) as s:
-                out[name] = service.escalate_overdue(s, today=later, actor=name)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            out[name] = exc
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in ("scheduler", "manual")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    out = race(monkeypatch, params_mod, "current", run)   # params are read in the loop, after the SELECT
     assert not any(isinstance(v, Exception) for v in out.values()), out
     assert sorted(len(v) for v in out.values()) == [0, 1], out
     with db.session(url) as s:

@@ -207,3 +207,36 @@ def make_env(database_url: str, home, extra_config: str = "") -> Env:  # noqa: A
         world = build_world(s)
     client = TestClient(create_app(database_url, deliver_every=None))
     return Env(database_url, world, client, home)
+
+
+def race(monkeypatch, module, name: str, run, actors=("scheduler", "manual")) -> dict:  # noqa: ANN001
+    """Run ``run(actor)`` in one thread per actor, each held at its first call of ``module.name``
+    until all got there (e.g. just after their SELECT), then let go together.  Returns what each
+    returned, or the exception it raised."""
+    import threading
+
+    together = threading.Barrier(len(actors), timeout=20)
+    real = getattr(module, name)
+    waited: set[int] = set()
+
+    def held(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            together.wait()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+    out: dict = {}
+
+    def one(actor: str) -> None:
+        try:
+            out[actor] = run(actor)
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            out[actor] = exc
+
+    threads = [threading.Thread(target=one, args=(a,)) for a in actors]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return out
